@@ -1,0 +1,23 @@
+# Everything starts from `python3` and `make`: the venv is built on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint demo clean
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.txt setup.py pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)
+	$(BIN)/python example/demo.py
+
+clean:
+	rm -rf $(VENV) .nox build dist *.egg-info demo-export .pytest_cache .mypy_cache .ruff_cache .hypothesis

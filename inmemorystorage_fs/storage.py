@@ -1,0 +1,577 @@
+"""Django storages over PyFilesystem2: Django names in, one ``fs`` call, Django types out."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import threading
+import time
+from datetime import datetime, timezone
+from typing import IO, Any
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.files.base import File
+from django.core.files.utils import validate_file_name
+from django.core.signals import setting_changed
+from django.utils.deconstruct import deconstructible
+from django.utils.encoding import filepath_to_uri
+from django.utils.functional import cached_property
+
+from django.core.files.storage import Storage
+from django.core.files.storage.mixins import StorageSettingsMixin
+
+from ._fs import FS, MemoryFS, errors, open_fs
+
+__all__ = [
+    "FSStorage",
+    "InMemoryStorage",
+    "PathDoesNotExist",
+    "clear_persistent_fs",
+    "normalize_name",
+]
+
+_READ_ONLY_MODES = frozenset({"r", "rb", "rt", "br", "tr"})
+_SETTINGS = frozenset(
+    {
+        "MEDIA_ROOT",
+        "MEDIA_URL",
+        "FILE_UPLOAD_PERMISSIONS",
+        "FILE_UPLOAD_DIRECTORY_PERMISSIONS",
+        "INMEMORYSTORAGE_PERSIST",
+    }
+)
+
+
+class PathDoesNotExist(FileNotFoundError):
+    """A name that is not in the storage (the name dj-inmemorystorage used)."""
+
+
+def normalize_name(name: Any) -> str:
+    """Return *name* as a path relative to the storage root, or raise if it leaves it.
+
+    ``/`` and ``\\`` both separate directories (as Django's ``generate_filename``
+    treats them); empty and ``.`` segments vanish; ``..`` may climb back out
+    of a directory but never above the root. The result has no leading or
+    trailing ``/``; the root itself is ``""``.
+    """
+    if not isinstance(name, str):
+        if name is None or not isinstance(name, os.PathLike):
+            raise TypeError(f"A file name must be a str, not {type(name).__name__}.")
+        name = os.fspath(name)
+        if not isinstance(name, str):
+            raise TypeError(f"A file name must be a str, not {type(name).__name__}.")
+    if "\0" in name:
+        raise ValueError(f"The file name {name!r} contains a NUL byte.")
+    posix = name.replace("\\", "/")
+    if posix.startswith("/"):
+        raise SuspiciousFileOperation(
+            f"The file name {name!r} is absolute; names are relative to the storage."
+        )
+    parts: list[str] = []
+    for part in posix.split("/"):
+        if part == "..":
+            if not parts:
+                raise SuspiciousFileOperation(
+                    f"The file name {name!r} points outside the storage."
+                )
+            parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _os_error(exc: errors.FSError, name: str) -> Exception:
+    """Return the built-in exception a Django storage raises for *exc* on *name*."""
+    if isinstance(exc, errors.ResourceNotFound):
+        return PathDoesNotExist(errno.ENOENT, os.strerror(errno.ENOENT), name)
+    if isinstance(exc, errors.FileExpected):
+        return IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+    if isinstance(exc, errors.DirectoryExpected):
+        return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), name)
+    if isinstance(
+        exc, (errors.FileExists, errors.DirectoryExists, errors.DestinationExists)
+    ):
+        return FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), name)
+    if isinstance(exc, errors.InsufficientStorage):
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
+    if isinstance(exc, (errors.PermissionDenied, errors.ResourceReadOnly)):
+        return PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
+    if isinstance(exc, errors.NoSysPath):
+        return NotImplementedError("This backend doesn't support absolute paths.")
+    if isinstance(exc, errors.IllegalBackReference):
+        return SuspiciousFileOperation(
+            f"The file name {name!r} points outside the storage."
+        )
+    if isinstance(exc, errors.InvalidPath):
+        return ValueError(f"The file name {name!r} is not usable: {exc}")
+    if isinstance(exc, errors.Unsupported):
+        return NotImplementedError(f"{exc} ({name!r})")
+    return OSError(errno.EIO, str(exc), name)
+
+
+def _check_mode(mode: str) -> None:
+    """Raise ``ValueError`` unless *mode* is a mode ``open()`` accepts."""
+    chars = set(mode)
+    if (
+        not isinstance(mode, str)
+        or len(chars) != len(mode)
+        or not chars <= set("rwaxbt+")
+        or len(chars & set("rwax")) != 1
+        or {"b", "t"} <= chars
+    ):
+        raise ValueError(f"invalid mode: {mode!r}")
+
+
+class StorageFile(File):
+    """A file opened from a storage; ``open()`` re-opens it through that storage."""
+
+    def __init__(self, file: IO[Any], name: str, mode: str, storage: FSStorage) -> None:
+        super().__init__(file, name)
+        self.mode = mode
+        self._storage = storage
+
+    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> StorageFile:
+        """Rewind the file if it is open in *mode*, or open it afresh."""
+        if not self.closed and mode in (None, self.mode):
+            self.seek(0)
+            return self
+        if not self.closed:
+            self.file.close()
+        self.mode = mode or self.mode
+        self.file = self._storage._open_handle(self.name, self.mode)
+        return self
+
+
+@deconstructible(path="inmemorystorage_fs.FSStorage")
+class FSStorage(StorageSettingsMixin, Storage):
+    """A Django storage over any PyFilesystem2 filesystem (an ``FS`` or an FS URL)."""
+
+    def __init__(
+        self,
+        fs: FS | str | None = None,
+        base_url: str | None = None,
+        allow_overwrite: bool = False,
+        **unknown: Any,
+    ) -> None:
+        self._reject_unknown(unknown)
+        if fs is None or not isinstance(fs, (FS, str)):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs 'fs': an FS object or an FS URL "
+                f"such as 'mem://' or 'osfs:///tmp/media', not {fs!r}."
+            )
+        self._fs_option = fs
+        self._init_common(base_url, allow_overwrite)
+
+    def _reject_unknown(self, unknown: dict[str, Any]) -> None:
+        """Raise ``ImproperlyConfigured`` naming the first option this class lacks."""
+        for key in unknown:
+            raise ImproperlyConfigured(
+                f"Invalid option {key!r} for {type(self).__name__}"
+            )
+
+    def _init_common(self, base_url: str | None, allow_overwrite: bool) -> None:
+        """Check and keep the options every storage here shares."""
+        if base_url is not None and not isinstance(base_url, str):
+            raise ImproperlyConfigured(
+                f"base_url must be a str or None, not {base_url!r}."
+            )
+        if not isinstance(allow_overwrite, bool):
+            raise ImproperlyConfigured(
+                f"allow_overwrite must be True or False, not {allow_overwrite!r}."
+            )
+        self._base_url = base_url
+        self._allow_overwrite = allow_overwrite
+        self._lock = threading.Lock()
+        setting_changed.connect(self._clear_cached_properties)
+
+    def _clear_cached_properties(self, setting: str, **kwargs: Any) -> None:
+        if setting in _SETTINGS:
+            for attr in ("base_location", "location", "_target"):
+                self.__dict__.pop(attr, None)
+        super()._clear_cached_properties(setting, **kwargs)
+
+    # -- where files live --------------------------------------------------
+
+    @cached_property
+    def _target(self) -> tuple[FS, str]:
+        """Return the filesystem and the path of this storage's root in it."""
+        option = self._fs_option
+        return (open_fs(option) if isinstance(option, str) else option), ""
+
+    @property
+    def fs(self) -> FS:
+        """Return the filesystem that holds this storage's files, rooted at the storage."""
+        target_fs, root = self._target
+        return target_fs.opendir(root) if root else target_fs
+
+    def _fs_path(self, name: Any) -> str:
+        """Return the path in the filesystem of the storage name *name*."""
+        return self._target[1] + "/" + normalize_name(name)
+
+    @cached_property
+    def base_url(self) -> str | None:
+        if self._base_url is not None and not self._base_url.endswith("/"):
+            self._base_url += "/"
+        return self._value_or_setting(self._base_url, settings.MEDIA_URL)
+
+    # -- reading and writing -----------------------------------------------
+
+    def _open(self, name: str, mode: str = "rb") -> StorageFile:
+        rel = normalize_name(name)
+        return StorageFile(self._open_handle(rel, mode), rel, mode, self)
+
+    def _open_handle(self, name: str, mode: str) -> IO[Any]:
+        """Return a new handle on *name*, independent of every other handle."""
+        _check_mode(mode)
+        target_fs, path = self._target[0], self._fs_path(name)
+        text = "b" not in mode
+        try:
+            if mode in _READ_ONLY_MODES:
+                # A snapshot shares the stored bytes until someone writes to
+                # the handle, which then writes to its own copy: readers never
+                # see a half-rewritten file and never change the stored one.
+                data: IO[bytes] = io.BytesIO(target_fs.readbytes(path))
+            elif "r" in mode:
+                data = target_fs.openbin(
+                    path, mode.replace("t", "").replace("b", "") + "b"
+                )
+            else:
+                data = self._create(
+                    target_fs, path, mode.replace("t", "").replace("b", "") + "b"
+                )
+        except errors.FSError as exc:
+            raise _os_error(exc, name) from None
+        if text:
+            return io.TextIOWrapper(data, encoding="utf-8")  # type: ignore[arg-type]
+        return data
+
+    def _create(self, target_fs: FS, path: str, mode: str) -> IO[bytes]:
+        """Open *path* for writing with *mode*, creating its parents if missing."""
+        for _ in range(10):
+            existed = "x" not in mode and target_fs.exists(path)
+            try:
+                handle: IO[bytes] = target_fs.openbin(path, mode)
+            except errors.ResourceNotFound:
+                self._make_parents(target_fs, path)
+                continue
+            if not existed:
+                self._touch_parent(target_fs, path)
+            return handle
+        raise errors.ResourceNotFound(path)  # a concurrent delete kept winning
+
+    def _make_parents(self, target_fs: FS, path: str) -> None:
+        """Create the directories missing above *path*."""
+        missing = []
+        parent = _dirname(path)
+        while True:
+            try:
+                is_dir = target_fs.getinfo(parent).is_dir
+            except errors.ResourceNotFound:
+                missing.append(parent)
+                parent = _dirname(parent)
+                continue
+            if not is_dir:
+                shown = parent[len(self._target[1]) + 1 :]
+                raise FileExistsError(
+                    errno.EEXIST, f"{shown!r} exists and is not a directory", shown
+                )
+            break
+        for directory in reversed(missing):
+            target_fs.makedir(directory, recreate=True)
+        self._touch(target_fs, parent)
+
+    def _touch_parent(self, target_fs: FS, path: str) -> None:
+        """Record that *path*'s directory gained or lost a child."""
+        self._touch(target_fs, _dirname(path))
+
+    @staticmethod
+    def _touch(target_fs: FS, directory: str) -> None:
+        now = time.time()
+        try:
+            target_fs.setinfo(
+                directory, {"details": {"modified": now, "accessed": now}}
+            )
+        except errors.ResourceNotFound:
+            pass  # deleted concurrently: nothing left to date
+
+    def _save(self, name: str, content: Any) -> str:
+        rel = normalize_name(name)
+        while True:
+            try:
+                self._write_new(rel, content)
+            except FileExistsError:
+                if self._allow_overwrite:
+                    self._replace(rel, content)
+                    break
+                rel = normalize_name(self.get_available_name(rel))
+            else:
+                break
+        if hasattr(content, "temporary_file_path"):
+            os.remove(content.temporary_file_path())
+        return rel
+
+    def _write_new(self, name: str, content: Any) -> None:
+        """Stream *content* into the new file *name*; leave nothing if it fails."""
+        target_fs, path = self._target[0], self._fs_path(name)
+        try:
+            handle = self._create(target_fs, path, "xb")
+        except errors.FSError as exc:
+            raise _os_error(exc, name) from None
+        try:
+            with handle:
+                _copy_chunks(content, handle)
+        except BaseException:
+            self._remove_file(target_fs, path)
+            raise
+
+    def _replace(self, name: str, content: Any) -> None:
+        """Replace the existing file *name* with *content* in one step."""
+        buffer = io.BytesIO()
+        _copy_chunks(content, buffer)
+        target_fs, path = self._target[0], self._fs_path(name)
+        try:
+            target_fs.writebytes(path, buffer.getvalue())
+        except errors.FSError as exc:
+            raise _os_error(exc, name) from None
+
+    def _remove_file(self, target_fs: FS, path: str) -> None:
+        """Remove the file at *path* if it is there."""
+        try:
+            target_fs.remove(path)
+        except errors.ResourceNotFound:
+            return
+        self._touch_parent(target_fs, path)
+
+    def delete(self, name: str) -> None:
+        """Delete the file or directory tree *name*; a missing name is no error."""
+        if not name:
+            raise ValueError("The name must be given to delete().")
+        rel = normalize_name(name)
+        if not rel:
+            raise ValueError(
+                f"{name!r} is the storage root; use clear() to empty the storage."
+            )
+        target_fs, path = self._target[0], self._fs_path(rel)
+        try:
+            try:
+                target_fs.remove(path)
+            except errors.FileExpected:
+                target_fs.removetree(path)
+        except (errors.ResourceNotFound, errors.DirectoryExpected):
+            return  # already gone (perhaps deleted by another thread)
+        except errors.FSError as exc:
+            raise _os_error(exc, name) from None
+        self._touch_parent(target_fs, path)
+
+    def clear(self) -> None:
+        """Delete every file and directory in this storage."""
+        target_fs, root = self._target
+        try:
+            target_fs.removetree(root or "/")
+        except errors.ResourceNotFound:
+            pass
+        if root:
+            target_fs.makedirs(root, recreate=True)
+
+    # -- asking about files ------------------------------------------------
+
+    def exists(self, name: str) -> bool:
+        """Return True if a file or directory called *name* exists."""
+        return bool(self._target[0].exists(self._fs_path(name)))
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        """Return the sorted directory names and file names directly in *path*."""
+        target_fs, fs_path = self._target[0], self._fs_path(path)
+        try:
+            infos = list(target_fs.scandir(fs_path))
+        except errors.ResourceNotFound as exc:
+            if fs_path.rstrip("/") == self._target[1]:
+                return [], []  # the root of an emptied shared filesystem
+            raise _os_error(exc, path) from None
+        except errors.FSError as exc:
+            raise _os_error(exc, path) from None
+        directories = sorted(info.name for info in infos if info.is_dir)
+        files = sorted(info.name for info in infos if not info.is_dir)
+        return directories, files
+
+    def _details(self, name: str) -> dict[str, Any]:
+        """Return the ``details`` namespace of *name*'s info."""
+        try:
+            info = self._target[0].getinfo(self._fs_path(name), namespaces=("details",))
+        except errors.FSError as exc:
+            raise _os_error(exc, name) from None
+        details: dict[str, Any] = info.raw["details"]
+        details["is_dir"] = info.is_dir
+        return details
+
+    def size(self, name: str) -> int:
+        """Return the size, in bytes, of the file *name*."""
+        details = self._details(name)
+        if details["is_dir"]:
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+        return int(details["size"])
+
+    def url(self, name: str | None) -> str:
+        """Return the URL of *name* under ``base_url``."""
+        if self.base_url is None:
+            raise ValueError("This file is not accessible via a URL.")
+        if name is None:
+            return self.base_url
+        return urljoin(self.base_url, filepath_to_uri(normalize_name(name)))
+
+    def path(self, name: str) -> str:
+        """Return *name*'s path on the OS, or raise ``NotImplementedError`` if it has none."""
+        try:
+            return str(self._target[0].getsyspath(self._fs_path(name)))
+        except errors.FSError as exc:
+            raise _os_error(exc, name) from None
+
+    def _time(self, name: str, key: str) -> datetime:
+        """Return *name*'s *key* time the way FileSystemStorage does."""
+        timestamp = self._details(name)[key]
+        if timestamp is None:
+            raise NotImplementedError(f"This filesystem does not record {key} times.")
+        return datetime.fromtimestamp(
+            timestamp, tz=timezone.utc if settings.USE_TZ else None
+        )
+
+    def get_accessed_time(self, name: str) -> datetime:
+        """Return when *name* was last opened."""
+        return self._time(name, "accessed")
+
+    def get_created_time(self, name: str) -> datetime:
+        """Return when *name* was created."""
+        return self._time(name, "created")
+
+    def get_modified_time(self, name: str) -> datetime:
+        """Return when *name* was last written (a directory: gained or lost a child)."""
+        return self._time(name, "modified")
+
+    # -- names ---------------------------------------------------------------
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        """Return *name* when overwriting is allowed and it fits, else a free name."""
+        if self._allow_overwrite and (max_length is None or len(name) <= max_length):
+            name = str(name).replace("\\", "/")
+            validate_file_name(name, allow_relative_path=True)
+            normalize_name(name)
+            return name
+        return str(super().get_available_name(name, max_length=max_length))
+
+
+def _dirname(path: str) -> str:
+    """Return the parent of the absolute filesystem path *path*."""
+    return path.rsplit("/", 1)[0] or "/"
+
+
+def _copy_chunks(content: Any, handle: IO[bytes]) -> None:
+    """Write *content*'s chunks to *handle*, encoding str chunks as UTF-8."""
+    for chunk in content.chunks():
+        handle.write(chunk.encode() if isinstance(chunk, str) else chunk)
+
+
+_persistent_fs: MemoryFS | None = None
+_persistent_lock = threading.Lock()
+
+
+def _shared_fs() -> MemoryFS:
+    """Return the process-wide MemoryFS, creating it on first use."""
+    global _persistent_fs
+    if _persistent_fs is None:
+        with _persistent_lock:
+            if _persistent_fs is None:
+                _persistent_fs = MemoryFS()
+    return _persistent_fs
+
+
+def clear_persistent_fs() -> None:
+    """Delete every file of every persistent storage in this process."""
+    if _persistent_fs is not None:
+        _persistent_fs.removetree("/")
+
+
+@deconstructible(path="inmemorystorage_fs.InMemoryStorage")
+class InMemoryStorage(FSStorage):
+    """A storage keeping files in memory: its own MemoryFS, or a view of the process's."""
+
+    def __init__(
+        self,
+        location: str | os.PathLike[str] | None = None,
+        base_url: str | None = None,
+        file_permissions_mode: int | None = None,
+        directory_permissions_mode: int | None = None,
+        allow_overwrite: bool = False,
+        persist: bool | None = None,
+        **unknown: Any,
+    ) -> None:
+        self._reject_unknown(unknown)
+        if location is not None and not isinstance(location, (str, os.PathLike)):
+            raise ImproperlyConfigured(
+                f"location must be a path or None, not {location!r}."
+            )
+        if persist is not None and not isinstance(persist, bool):
+            raise ImproperlyConfigured(
+                f"persist must be True, False or None, not {persist!r}."
+            )
+        for option, mode in (
+            ("file_permissions_mode", file_permissions_mode),
+            ("directory_permissions_mode", directory_permissions_mode),
+        ):
+            if mode is not None and (
+                isinstance(mode, bool) or not isinstance(mode, int)
+            ):
+                raise ImproperlyConfigured(
+                    f"{option} must be an int such as 0o644, not {mode!r}."
+                )
+        self._location = location
+        self._file_permissions_mode = file_permissions_mode
+        self._directory_permissions_mode = directory_permissions_mode
+        self._persist = persist
+        self._own_fs: MemoryFS | None = None
+        self._init_common(base_url, allow_overwrite)
+
+    @cached_property
+    def base_location(self) -> str:
+        return os.fspath(self._value_or_setting(self._location, settings.MEDIA_ROOT))
+
+    @cached_property
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+    @cached_property
+    def file_permissions_mode(self) -> int | None:
+        return self._value_or_setting(
+            self._file_permissions_mode, settings.FILE_UPLOAD_PERMISSIONS
+        )
+
+    @cached_property
+    def directory_permissions_mode(self) -> int | None:
+        return self._value_or_setting(
+            self._directory_permissions_mode, settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS
+        )
+
+    @property
+    def persist(self) -> bool:
+        """Return whether this storage is a view of the process-wide filesystem."""
+        return bool(
+            self._value_or_setting(
+                self._persist, getattr(settings, "INMEMORYSTORAGE_PERSIST", False)
+            )
+        )
+
+    @cached_property
+    def _target(self) -> tuple[FS, str]:
+        if self.persist:
+            root = self.location.replace(os.sep, "/").rstrip("/")
+            shared = _shared_fs()
+            if root:
+                shared.makedirs(root, recreate=True)
+            return shared, root
+        if self._own_fs is None:
+            with self._lock:
+                if self._own_fs is None:
+                    self._own_fs = MemoryFS()
+        return self._own_fs, ""
