@@ -154,6 +154,7 @@ class FSStorage(StorageSettingsMixin, Storage):
         fs: FS | str | None = None,
         base_url: str | None = None,
         allow_overwrite: bool = False,
+        max_size: int | None = None,
         **unknown: Any,
     ) -> None:
         self._reject_unknown(unknown)
@@ -163,7 +164,7 @@ class FSStorage(StorageSettingsMixin, Storage):
                 f"such as 'mem://' or 'osfs:///tmp/media', not {fs!r}."
             )
         self._fs_option = fs
-        self._init_common(base_url, allow_overwrite)
+        self._init_common(base_url, allow_overwrite, max_size)
 
     def _reject_unknown(self, unknown: dict[str, Any]) -> None:
         """Raise ``ImproperlyConfigured`` naming the first option this class lacks."""
@@ -172,7 +173,9 @@ class FSStorage(StorageSettingsMixin, Storage):
                 f"Invalid option {key!r} for {type(self).__name__}"
             )
 
-    def _init_common(self, base_url: str | None, allow_overwrite: bool) -> None:
+    def _init_common(
+        self, base_url: str | None, allow_overwrite: bool, max_size: int | None
+    ) -> None:
         """Check and keep the options every storage here shares."""
         if base_url is not None and not isinstance(base_url, str):
             raise ImproperlyConfigured(
@@ -182,8 +185,15 @@ class FSStorage(StorageSettingsMixin, Storage):
             raise ImproperlyConfigured(
                 f"allow_overwrite must be True or False, not {allow_overwrite!r}."
             )
+        if max_size is not None and (
+            isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0
+        ):
+            raise ImproperlyConfigured(
+                f"max_size must be a number of bytes (an int >= 0) or None, not {max_size!r}."
+            )
         self._base_url = base_url
         self._allow_overwrite = allow_overwrite
+        self._max_size = max_size
         self._lock = threading.Lock()
         setting_changed.connect(self._clear_cached_properties)
 
@@ -238,6 +248,8 @@ class FSStorage(StorageSettingsMixin, Storage):
                 data = target_fs.openbin(
                     path, mode.replace("t", "").replace("b", "") + "b"
                 )
+                if self._max_size is not None:
+                    data = _LimitedFile(data, self, name, "a" in mode)  # type: ignore[assignment]
             else:
                 data = self._create(
                     target_fs, path, mode.replace("t", "").replace("b", "") + "b"
@@ -259,6 +271,9 @@ class FSStorage(StorageSettingsMixin, Storage):
                 continue
             if not existed:
                 self._touch_parent(target_fs, path)
+            if self._max_size is not None:
+                shown = path[len(self._target[1]) + 1 :]
+                return _LimitedFile(handle, self, shown, "a" in mode)  # type: ignore[return-value]
             return handle
         raise errors.ResourceNotFound(path)  # a concurrent delete kept winning
 
@@ -333,9 +348,37 @@ class FSStorage(StorageSettingsMixin, Storage):
         _copy_chunks(content, buffer)
         target_fs, path = self._target[0], self._fs_path(name)
         try:
-            target_fs.writebytes(path, buffer.getvalue())
+            if self._max_size is None:
+                target_fs.writebytes(path, buffer.getvalue())
+                return
+            with _limit_lock:
+                old_size = target_fs.getsize(path) if target_fs.exists(path) else 0
+                self._check_room(name, buffer.tell() - old_size)
+                target_fs.writebytes(path, buffer.getvalue())
         except errors.FSError as exc:
             raise _os_error(exc, name) from None
+
+    def _used_bytes(self) -> int:
+        """Return the bytes taken by every file under this storage's root."""
+        target_fs, root = self._target
+        return sum(
+            info.size
+            for _path, info in target_fs.walk.info(root or "/", namespaces=["details"])
+            if not info.is_dir
+        )
+
+    def _check_room(self, name: str, growth: int) -> None:
+        """Raise ``OSError(ENOSPC)`` if *name* growing by *growth* bytes passes ``max_size``."""
+        if growth <= 0 or self._max_size is None:
+            return
+        used = self._used_bytes()
+        if used + growth > self._max_size:
+            raise OSError(
+                errno.ENOSPC,
+                f"No space left: writing {growth} more bytes to {name!r} would pass "
+                f"max_size={self._max_size} bytes ({used} bytes used)",
+                name,
+            )
 
     def _remove_file(self, target_fs: FS, path: str) -> None:
         """Remove the file at *path* if it is there."""
@@ -473,6 +516,59 @@ def _copy_chunks(content: Any, handle: IO[bytes]) -> None:
         handle.write(chunk.encode() if isinstance(chunk, str) else chunk)
 
 
+# One lock for every storage with a max_size, so that two handles (perhaps of
+# two storages at one persistent location) cannot both take the last bytes.
+_limit_lock = threading.Lock()
+
+
+class _LimitedFile:
+    """A binary write handle that refuses to grow its storage past ``max_size``."""
+
+    def __init__(self, handle: IO[bytes], storage: FSStorage, name: str, appending: bool) -> None:
+        self._handle = handle
+        self._storage = storage
+        self._name = name
+        self._appending = appending
+
+    def write(self, data: Any) -> int:
+        """Write *data* if the storage has room for what it adds, else raise ENOSPC."""
+        length = memoryview(data).nbytes
+        with _limit_lock:
+            position = self._handle.tell()
+            end = self._handle.seek(0, os.SEEK_END)
+            self._handle.seek(position)
+            start = end if self._appending else position
+            self._storage._check_room(self._name, start + length - end)
+            return self._handle.write(data)
+
+    def writelines(self, lines: Any) -> None:
+        """Write each of *lines* through ``write()``."""
+        for line in lines:
+            self.write(line)
+
+    def truncate(self, size: int | None = None) -> int:
+        """Truncate (or zero-extend, if there is room) the file to *size* bytes."""
+        with _limit_lock:
+            if size is not None:
+                position = self._handle.tell()
+                end = self._handle.seek(0, os.SEEK_END)
+                self._handle.seek(position)
+                self._storage._check_room(self._name, size - end)
+            return self._handle.truncate(size)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._handle, attr)
+
+    def __iter__(self) -> Any:
+        return iter(self._handle)
+
+    def __enter__(self) -> _LimitedFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._handle.close()
+
+
 _persistent_fs: MemoryFS | None = None
 _persistent_lock = threading.Lock()
 
@@ -505,6 +601,7 @@ class InMemoryStorage(FSStorage):
         directory_permissions_mode: int | None = None,
         allow_overwrite: bool = False,
         persist: bool | None = None,
+        max_size: int | None = None,
         **unknown: Any,
     ) -> None:
         self._reject_unknown(unknown)
@@ -531,7 +628,7 @@ class InMemoryStorage(FSStorage):
         self._directory_permissions_mode = directory_permissions_mode
         self._persist = persist
         self._own_fs: MemoryFS | None = None
-        self._init_common(base_url, allow_overwrite)
+        self._init_common(base_url, allow_overwrite, max_size)
 
     @cached_property
     def base_location(self) -> str:
