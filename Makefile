@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo clean
+.PHONY: install test lint demo bench bench-quick clean
 
 install: $(STAMP)
 
@@ -18,6 +18,13 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python example/demo.py
+
+# Side-by-side with Django's storages; results also go to benchmarks/results/.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --quick
 
 clean:
 	rm -rf $(VENV) .nox build dist *.egg-info demo-export .pytest_cache .mypy_cache .ruff_cache .hypothesis
