@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from django.core.files.storage import Storage
 from django.core.files.storage.mixins import StorageSettingsMixin
 
-from ._fs import FS, MemoryFS, errors, open_fs
+from ._fs import FS, MemoryFS, OpenerError, copy_fs, errors, open_fs
 
 __all__ = [
     "FSStorage",
@@ -503,6 +503,72 @@ class FSStorage(StorageSettingsMixin, Storage):
             normalize_name(name)
             return name
         return str(super().get_available_name(name, max_length=max_length))
+
+    # -- looking at the files (export and tree) ---------------------------------
+
+    def export(self, dest: str | os.PathLike[str] | FS, *, preserve_time: bool = True) -> str | FS:
+        """Copy every file and directory to *dest* (folder, FS URL or FS) and return it.
+
+        A folder path is created if missing and returned absolute; an FS URL is
+        opened, filled and closed (so a ``zip://`` archive is complete) and
+        returned as given, except ``mem://``, whose filesystem closing would
+        discard, so it is returned open. An FS object is filled and returned.
+        """
+        if isinstance(dest, FS):
+            self._export_to(dest, preserve_time, repr(dest))
+            return dest
+        target = os.fspath(dest)
+        if "://" not in target:
+            target = os.path.abspath(target)
+            os.makedirs(target, exist_ok=True)
+        try:
+            dest_fs = open_fs(target, writeable=True, create=True)
+        except OpenerError as exc:
+            raise ValueError(f"Cannot export to {target!r}: {exc}") from None
+        except errors.FSError as exc:
+            raise _os_error(exc, target) from None
+        if isinstance(dest_fs, MemoryFS):
+            self._export_to(dest_fs, preserve_time, target)
+            return dest_fs
+        with dest_fs:
+            self._export_to(dest_fs, preserve_time, target)
+        return target
+
+    def _export_to(self, dest_fs: FS, preserve_time: bool, shown: str) -> None:
+        """Copy the files, then the directory times that copying moved, to *dest_fs*."""
+        try:
+            source = self.fs
+        except errors.ResourceNotFound:
+            return  # the root of an emptied shared filesystem: nothing to copy
+        try:
+            copy_fs(source, dest_fs, preserve_time=preserve_time)
+            if preserve_time:
+                for path in source.walk.dirs():
+                    modified = source.getinfo(path, namespaces=("details",)).modified
+                    dest_fs.setinfo(path, {"details": {"modified": modified.timestamp()}})
+        except errors.FSError as exc:
+            raise _os_error(exc, shown) from None
+
+    def tree(self) -> str:
+        """Return the directories and files, with their sizes, drawn as a tree."""
+        lines: list[str] = []
+        self._tree_lines("", "", lines)
+        return "\n".join(lines) if lines else "(empty)"
+
+    def _tree_lines(self, path: str, indent: str, lines: list[str]) -> None:
+        """Append the tree lines of directory *path*, each prefixed by *indent*."""
+        directories, files = self.listdir(path)
+        entries = [(name, True) for name in directories] + [(name, False) for name in files]
+        for index, (name, is_dir) in enumerate(entries):
+            last = index == len(entries) - 1
+            full = f"{path}/{name}" if path else name
+            branch = "└── " if last else "├── "
+            if is_dir:
+                lines.append(f"{indent}{branch}{name}/")
+                self._tree_lines(full, indent + ("    " if last else "│   "), lines)
+            else:
+                size = self.size(full)
+                lines.append(f"{indent}{branch}{name}  ({size:,} byte{'' if size == 1 else 's'})")
 
 
 def _dirname(path: str) -> str:
