@@ -83,7 +83,7 @@ def test_modelform_upload_through_the_test_client(client):
 @override_settings(FILE_UPLOAD_MAX_MEMORY_SIZE=0)
 def test_temporary_file_upload_through_the_test_client(client, tmp_path):
     with override_settings(FILE_UPLOAD_TEMP_DIR=str(tmp_path)):
-        upload = SimpleUploadedFile("big.bin", b"\0" * 5000, content_type="application/octet-stream")
+        upload = SimpleUploadedFile("big.bin", b"\0" * 5000)
         response = client.post("/documents/", {"upload": upload})
     assert response.status_code == 200, response.content
     name = response.json()["name"]

@@ -248,7 +248,9 @@ def test_save_unicode_names(storage):
     name = storage.save("фото/日本語 ✓.txt", ContentFile(b"x"))
     assert name == "фото/日本語 ✓.txt"
     assert storage.listdir("фото") == ([], ["日本語 ✓.txt"])
-    assert storage.url(name) == "/media/%D1%84%D0%BE%D1%82%D0%BE/%E6%97%A5%E6%9C%AC%E8%AA%9E%20%E2%9C%93.txt"
+    assert storage.url(name) == (
+        "/media/%D1%84%D0%BE%D1%82%D0%BE/%E6%97%A5%E6%9C%AC%E8%AA%9E%20%E2%9C%93.txt"
+    )
 
 
 def test_save_twenty_directories_deep(storage):
@@ -357,7 +359,7 @@ def test_inherited_name_helpers_work_unchanged(storage):
 
 @pytest.mark.parametrize("name", ["../x.txt", "a/../../x.txt", "..", "/etc/passwd", "\\x.txt"])
 def test_names_outside_the_storage_are_refused(storage, name):
-    with pytest.raises(SuspiciousFileOperation, match="x.txt|passwd|\\.\\."):
+    with pytest.raises(SuspiciousFileOperation, match=r"x\.txt|passwd|\.\."):
         storage.open(name, "w")
     with pytest.raises(SuspiciousFileOperation):
         storage.exists(name)
@@ -587,7 +589,8 @@ def test_times_of_a_missing_file(storage):
 
 
 def test_unknown_option_is_named():
-    with pytest.raises(ImproperlyConfigured, match="Invalid option 'base_ulr' for InMemoryStorage"):
+    message = "Invalid option 'base_ulr' for InMemoryStorage"
+    with pytest.raises(ImproperlyConfigured, match=message):
         InMemoryStorage(base_ulr="/x/")
 
 
@@ -616,7 +619,10 @@ def test_options_through_storages_setting():
                 "BACKEND": "inmemorystorage_fs.InMemoryStorage",
                 "OPTIONS": {"base_url": "/uploads/", "allow_overwrite": True},
             },
-            "typo": {"BACKEND": "inmemorystorage_fs.InMemoryStorage", "OPTIONS": {"presist": True}},
+            "typo": {
+                "BACKEND": "inmemorystorage_fs.InMemoryStorage",
+                "OPTIONS": {"presist": True},
+            },
         }
     )
     storage = handler["default"]
@@ -647,7 +653,7 @@ def test_location_follows_media_root_unless_given(tmp_path):
 
 def test_deconstruct_gives_the_public_path_and_only_given_options():
     assert InMemoryStorage().deconstruct() == ("inmemorystorage_fs.InMemoryStorage", (), {})
-    path, args, kwargs = InMemoryStorage(base_url="/x/", persist=True).deconstruct()
+    path, _, kwargs = InMemoryStorage(base_url="/x/", persist=True).deconstruct()
     assert path == "inmemorystorage_fs.InMemoryStorage"
     assert kwargs == {"base_url": "/x/", "persist": True}
 
