@@ -719,11 +719,15 @@ class InMemoryStorage(FSStorage):
     @property
     def persist(self) -> bool:
         """Return whether this storage is a view of the process-wide filesystem."""
-        return bool(
-            self._value_or_setting(
-                self._persist, getattr(settings, "INMEMORYSTORAGE_PERSIST", False)
-            )
+        value = self._value_or_setting(
+            self._persist, getattr(settings, "INMEMORYSTORAGE_PERSIST", False)
         )
+        if not isinstance(value, bool):
+            # "False" or 0 would silently mean the opposite of what was meant.
+            raise ImproperlyConfigured(
+                f"INMEMORYSTORAGE_PERSIST must be True or False, not {value!r}."
+            )
+        return value
 
     @cached_property
     def _target(self) -> tuple[FS, str]:

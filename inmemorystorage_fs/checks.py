@@ -1,0 +1,93 @@
+"""Django system checks for this package's settings and ``STORAGES`` options."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+from django.utils.module_loading import import_string
+
+from .storage import FSStorage
+
+__all__ = ["check_settings"]
+
+
+@register(Tags.files)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Return an error for each bad setting or option of this package's storages."""
+    found: list[CheckMessage] = []
+    persist = getattr(settings, "INMEMORYSTORAGE_PERSIST", False)
+    if not isinstance(persist, bool):
+        found.append(
+            Error(
+                f"INMEMORYSTORAGE_PERSIST must be True or False, not {persist!r}.",
+                hint="Set INMEMORYSTORAGE_PERSIST = True (or remove it for False).",
+                id="inmemorystorage_fs.E001",
+            )
+        )
+    for alias, config in (getattr(settings, "STORAGES", None) or {}).items():
+        found.extend(_check_storage(alias, config))
+    return found
+
+
+def _check_storage(alias: str, config: Any) -> list[CheckMessage]:
+    """Return the errors in the ``STORAGES[alias]`` entry if its backend is ours."""
+    try:
+        backend = import_string(config["BACKEND"])
+    except Exception:
+        return []  # not ours to judge: Django reports an unusable backend itself
+    if not (isinstance(backend, type) and issubclass(backend, FSStorage)):
+        return []
+    options = dict(config.get("OPTIONS") or {})
+    where = f"STORAGES[{alias!r}]['OPTIONS']"
+    found: list[CheckMessage] = []
+    accepted = _accepted_options(backend)
+    for key in sorted(set(options) - accepted):
+        found.append(
+            Error(
+                f"{where} has the option {key!r}, which {backend.__name__} does not take.",
+                hint=f"Use one of: {', '.join(sorted(accepted))}.",
+                id="inmemorystorage_fs.E002",
+            )
+        )
+        del options[key]
+    max_size = options.get("max_size")
+    if max_size is not None and (
+        isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0
+    ):
+        found.append(
+            Error(
+                f"{where}['max_size'] must be a number of bytes (an int >= 0) or None, "
+                f"not {max_size!r}.",
+                id="inmemorystorage_fs.E003",
+            )
+        )
+        del options["max_size"]
+    try:
+        backend(**options)
+    except Exception as exc:  # the constructor's own message says what is wrong
+        found.append(Error(f"{where}: {exc}", id="inmemorystorage_fs.E004"))
+    return found
+
+
+def _accepted_options(backend: type[FSStorage]) -> set[str]:
+    """Return the keyword arguments that *backend* and the bases it forwards to name."""
+    accepted: set[str] = set()
+    for cls in backend.__mro__:
+        if cls is object or "__init__" not in vars(cls):
+            continue
+        params = inspect.signature(cls.__init__).parameters.values()
+        accepted.update(
+            param.name
+            for param in params
+            if param.name != "self"
+            and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+        )
+        # Our own classes reject what they do not name; a subclass taking
+        # **kwargs passes the rest on to the next __init__ up the MRO.
+        forwards = any(param.kind is param.VAR_KEYWORD for param in params)
+        if cls.__module__ == FSStorage.__module__ or not forwards:
+            break
+    return accepted
