@@ -39,5 +39,6 @@ setup(
         "Topic :: Software Development :: Testing",
         "Typing :: Typed",
     ],
+    entry_points={"pytest11": ["inmemorystorage_fs = inmemorystorage_fs.pytest_plugin"]},
     zip_safe=False,
 )

@@ -1,0 +1,187 @@
+"""pytest plugin: a fresh in-memory default storage per test, and failed tests' files on disk.
+
+Registered through the ``pytest11`` entry point, so it is loaded in every
+pytest run where the package is installed. It stays inert (it imports neither
+Django nor ``fs``) until a test uses the ``inmemory_storage`` fixture or marker,
+or ``--inmemorystorage-autouse`` / ``inmemorystorage_autouse = true`` is set.
+
+Storages are layered like Django's ``TestCase`` data: a module and a class
+that hold tests using the storage get a fresh storage of their own, so files
+saved by module- or class-scoped fixtures are present at the start of every
+test, and each test works on its own copy of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .storage import InMemoryStorage
+    from .testing import _Layer
+
+__all__ = ["inmemory_storage"]
+
+MARKER = "inmemory_storage"
+AUTOUSE_INI = "inmemorystorage_autouse"
+DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as testing.DUMP_DIR_ENV
+
+_using_key = pytest.StashKey[set[str]]()
+_storage_key = pytest.StashKey["InMemoryStorage"]()
+_dumped_key = pytest.StashKey[bool]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("inmemorystorage", "inmemorystorage_fs")
+    group.addoption(
+        "--inmemorystorage-autouse",
+        action="store_true",
+        default=False,
+        help="Give every test a fresh in-memory default storage (as if it used the "
+        "inmemory_storage fixture).",
+    )
+    group.addoption(
+        "--inmemorystorage-dump",
+        metavar="DIR",
+        default=None,
+        help=f"Export each failed test's files to DIR/<test id>/ (default: ${DUMP_DIR_ENV}).",
+    )
+    parser.addini(
+        AUTOUSE_INI,
+        type="bool",
+        default=False,
+        help="Give every test a fresh in-memory default storage.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**options): give the test a fresh InMemoryStorage(**options) "
+        "as the default storage.",
+    )
+    option = config.getoption("inmemorystorage_dump")
+    if option:
+        # Resolved now: a test may change the working directory.
+        _set_dump_option(str(config.invocation_params.dir / option))
+        config.add_cleanup(lambda: _set_dump_option(None))
+
+
+def _set_dump_option(value: str | None) -> None:
+    from . import testing
+
+    testing._dump_dir_option = value
+
+
+def _autouse(config: pytest.Config) -> bool:
+    return bool(config.getoption("inmemorystorage_autouse") or config.getini(AUTOUSE_INI))
+
+
+def _is_mixin_test(item: pytest.Item) -> bool:
+    """Return True for tests of InMemoryStorageMixin classes, which isolate themselves."""
+    return bool(getattr(getattr(item, "cls", None), "_inmemorystorage_mixin", False))
+
+
+def _uses_storage(item: pytest.Item, autouse: bool) -> bool:
+    if _is_mixin_test(item):
+        return False
+    return (
+        autouse
+        or MARKER in getattr(item, "fixturenames", ())
+        or item.get_closest_marker(MARKER) is not None
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    autouse = _autouse(config)
+    using: set[str] = set()
+    for item in items:
+        if _uses_storage(item, autouse):
+            using.update(node.nodeid for node in item.listchain())
+    config.stash[_using_key] = using
+
+
+def _options(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
+    marker = node.get_closest_marker(MARKER)
+    if marker is None:
+        return {}
+    if marker.args:
+        raise TypeError(f"@pytest.mark.{MARKER} takes keyword options only, got {marker.args!r}")
+    return dict(marker.kwargs)
+
+
+def _layer(node: pytest.Item | pytest.Collector, inherit: bool) -> _Layer:
+    from . import testing
+
+    return testing._Layer(_options(node), testing._INHERIT if inherit else None)
+
+
+def _scope_layer(request: pytest.FixtureRequest, inherit: bool) -> Iterator[None]:
+    """Hold a fresh storage for a module or class whose tests use one."""
+    node = request.node
+    if node.nodeid not in request.config.stash.get(_using_key, set()):
+        yield
+        return
+    with _layer(node, inherit):
+        yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _inmemory_storage_module(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Give a module's module-scoped fixtures a fresh storage to save files into."""
+    yield from _scope_layer(request, inherit=False)
+
+
+@pytest.fixture(scope="class", autouse=True)
+def _inmemory_storage_class(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Give a class's class-scoped fixtures a storage starting with the module's files."""
+    if request.cls is None:
+        yield
+        return
+    yield from _scope_layer(request, inherit=True)
+
+
+@pytest.fixture(autouse=True)
+def _inmemory_storage_autouse(request: pytest.FixtureRequest) -> None:
+    """Set up ``inmemory_storage`` first for tests that use it, so fixtures see it."""
+    if _uses_storage(request.node, _autouse(request.config)):
+        request.getfixturevalue("inmemory_storage")
+
+
+@pytest.fixture
+def inmemory_storage(request: pytest.FixtureRequest) -> Iterator[InMemoryStorage]:
+    """Yield a fresh ``InMemoryStorage``, installed as the default storage for the test.
+
+    It starts with the files that module- and class-scoped fixtures saved;
+    ``@pytest.mark.inmemory_storage(**options)`` passes options to it.
+    """
+    with _layer(request.node, inherit=True) as storage:
+        request.node.stash[_storage_key] = storage
+        try:
+            yield storage
+        finally:
+            # Past this point the test's files may be gone (a persistent
+            # storage's filesystem is restored), so nothing dumps them.
+            del request.node.stash[_storage_key]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    storage = item.stash.get(_storage_key, None)
+    if report.failed and storage is not None and not item.stash.get(_dumped_key, False):
+        from . import testing
+
+        item.stash[_dumped_key] = True
+        folder = testing._dump(storage, item.nodeid)
+        if folder is not None:
+            message = f"this test's files are in {folder}{os.sep}"
+            longrepr = report.longrepr
+            if hasattr(longrepr, "addsection"):
+                longrepr.addsection("inmemorystorage_fs", message)
+            else:
+                report.sections.append(("inmemorystorage_fs", message))
+    return report

@@ -1,0 +1,231 @@
+"""The pytest plugin, driven through real pytest runs of small test files (pytester)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+INI = """
+[pytest]
+DJANGO_SETTINGS_MODULE = tests.settings
+filterwarnings = error
+{extra}
+"""
+
+FIXTURE_TESTS = """
+import os
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage, storages
+
+from inmemorystorage_fs import InMemoryStorage
+
+OLD = 1_500_000_000.5
+
+
+def save_old(storage, name, data):
+    storage.save(name, ContentFile(data))
+    storage.fs.setinfo(name, {"details": {"modified": OLD}})
+
+
+def test_fails(inmemory_storage):
+    assert storages["default"] is inmemory_storage
+    assert default_storage._wrapped is inmemory_storage
+    save_old(inmemory_storage, "reports/out.csv", b"a,b")
+    save_old(default_storage, "top.txt", b"top")
+    assert False, "boom"
+
+
+def test_passes_and_starts_empty(inmemory_storage):
+    assert default_storage.listdir("") == ([], [])
+    inmemory_storage.save("passed.txt", ContentFile(b"p"))
+
+
+@pytest.mark.inmemory_storage(base_url="/marked/", persist=True)
+def test_marker_options_without_requesting_the_fixture():
+    assert default_storage.url("x") == "/marked/x"
+    default_storage.save("shared.txt", ContentFile(b"s"))
+    # persist=True: an app's own storage at MEDIA_ROOT sees the same files
+    assert InMemoryStorage(persist=True).exists("shared.txt")
+
+
+@pytest.mark.inmemory_storage(persist=True)
+def test_persistent_storage_starts_empty_too(inmemory_storage):
+    assert not InMemoryStorage(persist=True).exists("shared.txt")
+"""
+
+LAYER_TESTS = """
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+pytestmark = pytest.mark.inmemory_storage(base_url="/module/")
+
+
+@pytest.fixture(scope="module")
+def module_file():
+    default_storage.save("module.txt", ContentFile(b"m"))
+
+
+@pytest.fixture(scope="class")
+def class_file(module_file):
+    default_storage.save("class.txt", ContentFile(b"c"))
+
+
+def files():
+    return sorted(default_storage.listdir("")[1])
+
+
+@pytest.mark.usefixtures("class_file")
+class TestRolledBack:
+    def test_add(self, inmemory_storage):
+        assert files() == ["class.txt", "module.txt"]
+        default_storage.save("added.txt", ContentFile(b"a"))
+
+    def test_overwrite(self, inmemory_storage):
+        assert files() == ["class.txt", "module.txt"]
+        with default_storage.open("class.txt", "wb") as handle:
+            handle.write(b"changed")
+
+    def test_delete(self, inmemory_storage):
+        assert files() == ["class.txt", "module.txt"]
+        assert default_storage.open("class.txt").read() == b"c"
+        default_storage.delete("module.txt")
+        assert default_storage.url("x") == "/module/x"
+
+
+def test_module_files_without_the_class_files(module_file, inmemory_storage):
+    assert files() == ["module.txt"]
+"""
+
+INERT_TESTS = """
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+
+def test_first():
+    default_storage.save("kept.txt", ContentFile(b"k"))
+
+
+def test_second_sees_it_because_the_plugin_stays_out_of_the_way():
+    assert default_storage.exists("kept.txt")
+"""
+
+BAD_MARKER_TESTS = """
+import pytest
+
+
+@pytest.mark.inmemory_storage("persist")
+def test_positional_option():
+    pass
+"""
+
+AUTOUSE_TESTS = """
+import os
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+
+def test_one():
+    assert default_storage.listdir("") == ([], [])
+    default_storage.save("pid.txt", ContentFile(str(os.getpid())))
+    assert False
+
+
+def test_two():
+    assert default_storage.listdir("") == ([], [])
+    default_storage.save("pid.txt", ContentFile(str(os.getpid())))
+    assert False
+
+
+def test_three():
+    assert default_storage.listdir("") == ([], [])
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """Return a pytester folder that can import this repository's Django test project."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.delenv("INMEMORYSTORAGE_DUMP_DIR", raising=False)
+    pytester.makeini(INI.format(extra=""))
+    return pytester
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def test_fixture_marker_layers_and_dump_of_the_failed_test_only(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_fixture=FIXTURE_TESTS,
+        test_layers=LAYER_TESTS,
+        test_inert=INERT_TESTS,
+        test_bad_marker=BAD_MARKER_TESTS,
+    )
+    result = project.runpytest_subprocess("--inmemorystorage-dump=dumps", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=9, failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*TypeError: @pytest.mark.inmemory_storage takes keyword options only*"]
+    )
+    dumps = project.path / "dumps"
+    assert os.listdir(dumps) == ["test_fixture.py_test_fails"]
+    failed = dumps / "test_fixture.py_test_fails"
+    assert listing(failed) == ["reports", os.path.join("reports", "out.csv"), "top.txt"]
+    assert (failed / "reports" / "out.csv").read_bytes() == b"a,b"
+    assert os.path.getmtime(failed / "top.txt") == 1_500_000_000.5
+    result.stdout.fnmatch_lines([f"*this test's files are in {failed}{os.sep}*"])
+
+
+def test_autouse_ini_and_dump_env_var(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.makeini(INI.format(extra="inmemorystorage_autouse = true"))
+    project.makepyfile(test_auto=AUTOUSE_TESTS)
+    dumps = project.path / "from-env"
+    monkeypatch.setenv("INMEMORYSTORAGE_DUMP_DIR", str(dumps))
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=2)
+    assert sorted(os.listdir(dumps)) == ["test_auto.py_test_one", "test_auto.py_test_two"]
+
+
+def test_autouse_flag_with_xdist_dumps_each_worker_s_failures(project: pytest.Pytester) -> None:
+    project.makepyfile(test_auto=AUTOUSE_TESTS)
+    result = project.runpytest_subprocess(
+        "-n",
+        "2",
+        "--inmemorystorage-autouse",
+        "--inmemorystorage-dump=dumps",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=1, failed=2)
+    dumps = project.path / "dumps"
+    assert sorted(os.listdir(dumps)) == ["test_auto.py_test_one", "test_auto.py_test_two"]
+    for name in os.listdir(dumps):
+        assert os.listdir(dumps / name) == ["pid.txt"]
+    pids = {(dumps / name / "pid.txt").read_text() for name in os.listdir(dumps)}
+    assert str(os.getpid()) not in pids  # written by xdist workers, not by this process
+    result.stdout.fnmatch_lines(["*this test's files are in*test_auto.py_test_one*"])
+
+
+def test_importing_the_plugin_configures_nothing() -> None:
+    code = (
+        "import sys, inmemorystorage_fs.pytest_plugin\n"
+        "from django.conf import settings\n"
+        "assert not settings.configured\n"
+        "assert 'inmemorystorage_fs.testing' not in sys.modules\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=REPO)
+
+
+def test_the_plugin_is_registered_through_its_entry_point(pytestconfig: pytest.Config) -> None:
+    plugin = pytestconfig.pluginmanager.get_plugin("inmemorystorage_fs")
+    assert plugin is not None and plugin.__name__ == "inmemorystorage_fs.pytest_plugin"
