@@ -17,7 +17,7 @@ import pkgutil
 import sys
 import types
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 
 def _declare_namespace(package_name: str) -> None:
@@ -97,7 +97,7 @@ try:
     from fs.enums import ResourceType
     from fs.memoryfs import _DirEntry
 except ImportError:  # pragma: no cover - a future fs without these names
-    _DirEntry = None
+    _DirEntry = None  # type: ignore[assignment,misc]
 
 # (name, (created, accessed, modified), bytes of a file or children of a directory)
 _Frozen = tuple[str, tuple[float, float, float], "bytes | tuple[_Frozen, ...]"]
@@ -113,7 +113,7 @@ class Snapshot:
         self._copy = copy
 
 
-def _has_entry_tree(target: FS) -> bool:
+def _has_entry_tree(target: FS) -> TypeGuard[MemoryFS]:
     """Return True if *target* is a MemoryFS whose entry tree this module understands."""
     root = getattr(target, "root", None)
     return (

@@ -545,7 +545,8 @@ class FSStorage(StorageSettingsMixin, Storage):
             if preserve_time:
                 for path in source.walk.dirs():
                     modified = source.getinfo(path, namespaces=("details",)).modified
-                    dest_fs.setinfo(path, {"details": {"modified": modified.timestamp()}})
+                    if modified is not None:
+                        dest_fs.setinfo(path, {"details": {"modified": modified.timestamp()}})
         except errors.FSError as exc:
             raise _os_error(exc, shown) from None
 

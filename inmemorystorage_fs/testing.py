@@ -38,6 +38,10 @@ __all__ = ["DUMP_DIR_ENV", "InMemoryStorageMixin", "fresh_storage"]
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+# Django's handler caches storages in _storages and default_storage is a
+# LazyObject around _wrapped: the two places a default storage is looked up.
+_handler: Any = storages
+_default: Any = default_storage
 _MISSING = object()
 _INHERIT = object()
 # Settings whose change makes Django forget the default storage.
@@ -81,8 +85,8 @@ class _Layer:
         if isinstance(base, _State) and base.own is not None and not storage.persist:
             restore_snapshot(storage._target[0], base.own)
         self.storage = storage
-        self._prev_entry = storages._storages.get("default", _MISSING)
-        self._prev_wrapped = default_storage._wrapped
+        self._prev_entry = _handler._storages.get("default", _MISSING)
+        self._prev_wrapped = _default._wrapped
         self._storages_setting = _storages_setting()
         _layers.append(self)
         _install(storage)
@@ -92,10 +96,10 @@ class _Layer:
         if self in _layers:
             _layers.remove(self)
         if self._prev_entry is _MISSING:
-            storages._storages.pop("default", None)
+            _handler._storages.pop("default", None)
         else:
-            storages._storages["default"] = self._prev_entry
-        default_storage._wrapped = self._prev_wrapped
+            _handler._storages["default"] = self._prev_entry
+        _default._wrapped = self._prev_wrapped
         world = _storage_module._persistent_fs
         if self._world_before is not None:
             restore_snapshot(_storage_module._shared_fs(), self._world_before)
@@ -119,8 +123,8 @@ def _storages_setting() -> Any:
 
 def _install(storage: InMemoryStorage) -> None:
     """Make *storage* what ``storages["default"]`` and ``default_storage`` return."""
-    storages._storages["default"] = storage
-    default_storage._wrapped = storage
+    _handler._storages["default"] = storage
+    _default._wrapped = storage
 
 
 def _reinstall(sender: Any, setting: str, **kwargs: Any) -> None:
