@@ -1,11 +1,32 @@
 """Settings of the Django project the tests run in."""
 
+import os
+
 SECRET_KEY = "tests-only"
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "tests.testapp"]
+INSTALLED_APPS += ["django.contrib.admin", "django.contrib.sessions", "django.contrib.messages"]
+INSTALLED_APPS += ["django.contrib.staticfiles"]
+MIDDLEWARE = [
+    f"django.contrib.{app}.middleware.{name}Middleware"
+    for app, name in [("sessions", "Session"), ("auth", "Authentication"), ("messages", "Message")]
+]
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
+              "OPTIONS": {"context_processors": ["django.template.context_processors.request",
+              "django.contrib.auth.context_processors.auth",
+              "django.contrib.messages.context_processors.messages"]}}]  # fmt: skip
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
-STORAGES = {"default": {"BACKEND": "inmemorystorage_fs.InMemoryStorage"}}
+STORAGES = {
+    "default": {"BACKEND": "inmemorystorage_fs.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "inmemorystorage_fs.InMemoryStaticFilesStorage"},
+}
+if os.environ.get("TESTS_STORAGE_SETTING") == "DEFAULT_FILE_STORAGE":  # Django 4.2 only (nox)
+    del STORAGES
+    DEFAULT_FILE_STORAGE = "inmemorystorage_fs.InMemoryStorage"
+    STATICFILES_STORAGE = "inmemorystorage_fs.InMemoryStaticFilesStorage"
 MEDIA_ROOT = "/srv/media"
 MEDIA_URL = "/media/"
+STATIC_ROOT = "/srv/static"
+STATIC_URL = "/static/"
 ROOT_URLCONF = "tests.testapp.urls"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"

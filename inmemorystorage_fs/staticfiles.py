@@ -1,0 +1,67 @@
+"""Static files in memory: backends for ``STORAGES["staticfiles"]``.
+
+Kept out of the package's ``__init__`` imports because importing
+``django.contrib.staticfiles`` costs time that media-only projects never need.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.contrib.staticfiles.utils import check_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import Storage
+from django.utils.deconstruct import deconstructible
+from django.utils.functional import cached_property
+
+from .storage import InMemoryStorage
+
+__all__ = ["InMemoryManifestStaticFilesStorage", "InMemoryStaticFilesStorage"]
+
+
+@deconstructible(path="inmemorystorage_fs.InMemoryStaticFilesStorage")
+class InMemoryStaticFilesStorage(InMemoryStorage):
+    """An in-memory ``StaticFilesStorage``: ``STATIC_ROOT`` and ``STATIC_URL`` by default."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # StaticFilesStorage checks at construction; so do we, for the same errors.
+        check_settings(self._base_url)
+
+    def _clear_cached_properties(self, setting: str, **kwargs: Any) -> None:
+        if setting == "STATIC_ROOT":
+            for attr in ("base_location", "location", "_target"):
+                self.__dict__.pop(attr, None)
+        elif setting == "STATIC_URL":
+            self.__dict__.pop("base_url", None)
+        super()._clear_cached_properties(setting, **kwargs)
+
+    @cached_property
+    def base_location(self) -> str:
+        root = self._value_or_setting(self._location, settings.STATIC_ROOT)
+        if root:
+            return os.fspath(root)
+        if self.persist:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} persists at STATIC_ROOT: set STATIC_ROOT "
+                "or the 'location' option."
+            )
+        return ""  # a storage with a MemoryFS of its own needs no location
+
+    @cached_property
+    def base_url(self) -> str | None:
+        if self._base_url is not None and not self._base_url.endswith("/"):
+            self._base_url += "/"
+        url: str | None = self._value_or_setting(self._base_url, settings.STATIC_URL)
+        return url
+
+
+@deconstructible(path="inmemorystorage_fs.InMemoryManifestStaticFilesStorage")
+class InMemoryManifestStaticFilesStorage(ManifestFilesMixin, InMemoryStaticFilesStorage):
+    """An in-memory ``ManifestStaticFilesStorage``: hashed names and a manifest."""
+
+    def __init__(self, *args: Any, manifest_storage: Storage | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, manifest_storage=manifest_storage, **kwargs)
