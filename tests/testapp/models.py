@@ -1,4 +1,8 @@
+from typing import Any
+
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
 from inmemorystorage_fs import InMemoryStorage
 
@@ -23,3 +27,9 @@ class Archive(models.Model):
     """A model whose field names its own storage, as migrations record it."""
 
     blob = models.FileField(storage=InMemoryStorage(base_url="/archive/"), upload_to="blobs/")
+
+
+@receiver(post_delete, sender=Photo)
+def delete_photo_file(sender: type[Photo], instance: Photo, **kwargs: Any) -> None:
+    """Delete the image with its row, as apps that clean up their uploads do."""
+    instance.image.delete(save=False)

@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import path
 
 from . import views
@@ -5,4 +6,6 @@ from . import views
 urlpatterns = [
     path("documents/", views.upload_document, name="upload-document"),
     path("photos/", views.upload_photo, name="upload-photo"),
+    path("files/<path:name>", views.serve_file, name="serve-file"),
+    path("admin/", admin.site.urls),
 ]

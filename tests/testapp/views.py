@@ -1,4 +1,5 @@
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 
 from .forms import DocumentForm, PhotoForm
 
@@ -17,3 +18,7 @@ def upload_photo(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"errors": form.errors}, status=400)
     photo = form.save()
     return JsonResponse({"id": photo.pk, "name": photo.image.name, "width": photo.width})
+
+
+def serve_file(request: HttpRequest, name: str) -> FileResponse:
+    return FileResponse(default_storage.open(name), as_attachment="download" in request.GET)

@@ -1,0 +1,6 @@
+from django.contrib import admin
+
+from .models import Document, Photo
+
+admin.site.register(Document)
+admin.site.register(Photo)
