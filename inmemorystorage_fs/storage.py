@@ -109,6 +109,10 @@ def _os_error(exc: errors.FSError, name: str) -> Exception:
         return ValueError(f"The file name {name!r} is not usable: {exc}")
     if isinstance(exc, errors.Unsupported):
         return NotImplementedError(f"{exc} ({name!r})")
+    original = getattr(exc, "exc", None)
+    if isinstance(original, OSError) and original.errno:
+        # A real disk's own error (ENAMETOOLONG, EROFS, ...) says more than EIO.
+        return OSError(original.errno, os.strerror(original.errno), name)
     return OSError(errno.EIO, str(exc), name)
 
 

@@ -1,15 +1,30 @@
 """Fixtures for this repository's own tests."""
 
+import os
 from collections.abc import Iterator
 
 import pytest
 from django.core.files.storage import default_storage, storages
+from hypothesis import HealthCheck, settings
 
 from inmemorystorage_fs import InMemoryStorage
 from inmemorystorage_fs.storage import clear_persistent_fs
 
 # tests/test_pytest_plugin.py runs small pytest sessions with pytester.
 pytest_plugins = ["pytester"]
+
+# Property tests run the same fixed examples everywhere, fast enough for CI;
+# HYPOTHESIS_PROFILE=thorough searches wider and at random, for a local hunt.
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("thorough", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
