@@ -4,7 +4,7 @@ import errno
 import io
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,8 @@ from django.test import override_settings
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
 from inmemorystorage_fs.storage import PathDoesNotExist, clear_persistent_fs
+
+UTC = timezone.utc  # datetime.UTC is Python 3.11+; this package supports 3.10
 
 
 def read(storage: Storage, name: str) -> bytes:
