@@ -726,7 +726,9 @@ def _naming_is_ours(cls: type) -> bool:
     except KeyError:
         ours = (
             cls.get_available_name is FSStorage.get_available_name  # type: ignore[attr-defined]
-            and cls.is_name_available is Storage.is_name_available  # type: ignore[attr-defined]
+            # Django 4.2's Storage has no is_name_available (5.1 added it).
+            and getattr(cls, "is_name_available", None)
+            is getattr(Storage, "is_name_available", None)
             and cls.exists is FSStorage.exists  # type: ignore[attr-defined]
         )
         return _NAMING_IS_OURS.setdefault(cls, ours)
