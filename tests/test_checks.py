@@ -1,0 +1,114 @@
+"""Configuration errors: system checks with ids, and ImproperlyConfigured, never a TypeError."""
+
+import subprocess
+import sys
+
+import pytest
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
+from django.test import override_settings
+
+from inmemorystorage_fs import FSStorage, InMemoryStorage
+from inmemorystorage_fs.checks import check_settings
+
+OURS = "inmemorystorage_fs.InMemoryStorage"
+
+
+def ids(messages: list[checks.CheckMessage]) -> list[str]:
+    return [message.id for message in messages]  # type: ignore[misc]
+
+
+CHECK_SCRIPT = """
+import sys
+import django
+from django.conf import settings
+from django.core.management import call_command
+apps = ["inmemorystorage_fs"] if sys.argv[1] == "installed" else []
+settings.configure(INSTALLED_APPS=apps, INMEMORYSTORAGE_PERSIST="yes")
+django.setup()
+call_command("check")
+"""
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_the_app_config_registers_the_checks(installed):
+    argument = "installed" if installed else "absent"
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", CHECK_SCRIPT, argument],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # "manage.py check" fails on the error only if the app put the check there.
+    assert (result.returncode != 0) is installed, result.stderr
+    assert ("inmemorystorage_fs.E001" in result.stderr) is installed, result.stderr
+
+
+def test_good_settings_pass():
+    storages = {
+        "default": {"BACKEND": OURS, "OPTIONS": {"max_size": 10, "persist": True}},
+        "other": {"BACKEND": "inmemorystorage_fs.FSStorage", "OPTIONS": {"fs": "mem://"}},
+        "django": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    with override_settings(STORAGES=storages, INMEMORYSTORAGE_PERSIST=False):
+        assert check_settings() == []
+
+
+@pytest.mark.parametrize("value", ["False", 1, None])
+def test_a_non_bool_persist_setting_is_e001(value):
+    with override_settings(INMEMORYSTORAGE_PERSIST=value):
+        found = check_settings()
+        assert ids(found) == ["inmemorystorage_fs.E001"]
+        assert repr(value) in found[0].msg
+        with pytest.raises(ImproperlyConfigured, match="INMEMORYSTORAGE_PERSIST"):
+            InMemoryStorage().save("x.txt", ContentFile(b"x"))
+
+
+def test_an_unknown_option_is_e002_naming_it():
+    storages = {"default": {"BACKEND": OURS, "OPTIONS": {"max_szie": 10}}}
+    with override_settings(STORAGES=storages):
+        found = check_settings()
+    assert ids(found) == ["inmemorystorage_fs.E002"]
+    assert "'max_szie'" in found[0].msg and "STORAGES['default']" in found[0].msg
+    assert "max_size" in found[0].hint  # type: ignore[operator]
+    with pytest.raises(ImproperlyConfigured, match="'max_szie'"):
+        InMemoryStorage(max_szie=10)
+
+
+@pytest.mark.parametrize("value", [-1, "1MB", 2.5])
+def test_a_bad_max_size_is_e003(value):
+    storages = {"default": {"BACKEND": OURS, "OPTIONS": {"max_size": value}}}
+    with override_settings(STORAGES=storages):
+        assert ids(check_settings()) == ["inmemorystorage_fs.E003"]
+
+
+def test_any_other_bad_option_is_e004_with_the_constructors_message():
+    storages = {
+        "a": {"BACKEND": OURS, "OPTIONS": {"persist": "yes"}},
+        "b": {"BACKEND": "inmemorystorage_fs.FSStorage", "OPTIONS": {}},
+    }
+    with override_settings(STORAGES=storages):
+        found = check_settings()
+    assert ids(found) == ["inmemorystorage_fs.E004"] * 2
+    assert "persist" in found[0].msg and "fs" in found[1].msg
+
+
+def test_a_subclass_keeps_its_own_options_and_ours():
+    storages = {
+        "default": {
+            "BACKEND": "inmemorystorage_fs.staticfiles.InMemoryManifestStaticFilesStorage",
+            "OPTIONS": {"manifest_storage": None, "max_size": 10, "colour": "red"},
+        }
+    }
+    with override_settings(STORAGES=storages):
+        found = check_settings()
+    assert ids(found) == ["inmemorystorage_fs.E002"]
+    assert "'colour'" in found[0].msg
+
+
+@pytest.mark.parametrize("cls", [InMemoryStorage, FSStorage])
+def test_construction_errors_are_improperly_configured_not_type_errors(cls):
+    for options in ({"nonsense": 1}, {"max_size": -5}, {"base_url": 3}):
+        with pytest.raises(ImproperlyConfigured):
+            cls(**({"fs": "mem://"} if cls is FSStorage else {}), **options)
