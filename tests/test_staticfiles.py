@@ -7,9 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles.management.commands import collectstatic as collectstatic_command
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.core.management import call_command
 from django.template import Context, Template
 from django.test import override_settings
@@ -35,16 +37,21 @@ def source(tmp_path: Path):
         yield tmp_path
 
 
-def storages_with(backend: str, **options: object) -> dict[str, dict[str, object]]:
+def storages_with(backend: str) -> dict[str, dict[str, str]]:
+    # No OPTIONS: Django 4.2's override_settings(STORAGES=...) drops them.
     return {
         "default": {"BACKEND": "inmemorystorage_fs.InMemoryStorage"},
-        "staticfiles": {"BACKEND": backend, "OPTIONS": options},
+        "staticfiles": {"BACKEND": backend},
     }
 
 
-def collectstatic() -> str:
+def collectstatic(storage: Storage | None = None) -> str:
+    """Run collectstatic into STORAGES["staticfiles"], or into *storage*."""
+    command = collectstatic_command.Command()
+    if storage is not None:
+        command.storage = storage
     out = io.StringIO()
-    call_command("collectstatic", interactive=False, verbosity=1, stdout=out)
+    call_command(command, interactive=False, verbosity=1, stdout=out)
     return out.getvalue()
 
 
@@ -159,7 +166,7 @@ def hashed(name: str, data: bytes) -> str:
 @pytest.fixture
 def manifest_storage(source):
     clear_persistent_fs()
-    with override_settings(STORAGES=storages_with(MANIFEST, persist=True)):
+    with override_settings(STORAGES=storages_with(MANIFEST), INMEMORYSTORAGE_PERSIST=True):
         collectstatic()
         yield staticfiles_storage._wrapped
     clear_persistent_fs()
@@ -181,7 +188,7 @@ def test_manifest_collectstatic_writes_hashed_files_and_manifest(manifest_storag
 
 
 def test_manifest_static_tag_resolves_to_hashed_urls(manifest_storage):
-    with override_settings(STORAGES=storages_with(MANIFEST, persist=True)):
+    with override_settings(STORAGES=storages_with(MANIFEST), INMEMORYSTORAGE_PERSIST=True):
         url = render('{% static "js/app.js" %}')
     assert url == "/static/" + hashed("js/app.js", JS)
 
@@ -207,8 +214,9 @@ def test_manifest_in_its_own_memory_is_lost_with_the_storage(source):
 
 def test_manifest_storage_option_keeps_the_manifest_elsewhere(source):
     elsewhere = inmemorystorage_fs.InMemoryStorage()
-    with override_settings(STORAGES=storages_with(MANIFEST, manifest_storage=elsewhere)):
-        collectstatic()
-        assert not staticfiles_storage.exists("staticfiles.json")
+    static = InMemoryManifestStaticFilesStorage(manifest_storage=elsewhere)
+    collectstatic(static)
+    assert not static.exists("staticfiles.json")
+    assert static.exists(hashed("js/app.js", JS))
     manifest = json.loads(read(elsewhere, "staticfiles.json"))
     assert manifest["paths"]["js/app.js"] == hashed("js/app.js", JS)
