@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench bench-quick clean
+.PHONY: install test lint matrix dist demo bench bench-quick clean
 
 install: $(STAMP)
 
@@ -13,8 +13,24 @@ $(STAMP): requirements-dev.txt setup.py pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
 	touch $(STAMP)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict inmemorystorage_fs
+
+# Every supported Django x Python (see noxfile.py), then README.rst's table from
+# what ran; the exit status is nox's.
+matrix: $(STAMP)
+	$(BIN)/nox --report .nox/report.json; status=$$?; \
+	$(BIN)/python tools/matrix_report.py .nox/report.json && exit $$status
+
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build
+	$(BIN)/twine check --strict dist/*
 
 demo: $(STAMP)
 	$(BIN)/python example/demo.py

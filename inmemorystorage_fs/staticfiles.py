@@ -41,7 +41,9 @@ class InMemoryStaticFilesStorage(InMemoryStorage):
 
     @cached_property
     def base_location(self) -> str:
-        root = self._value_or_setting(self._location, settings.STATIC_ROOT)
+        root: str | os.PathLike[str] | None = self._value_or_setting(
+            self._location, settings.STATIC_ROOT
+        )
         if root:
             return os.fspath(root)
         if self.persist:
@@ -59,8 +61,10 @@ class InMemoryStaticFilesStorage(InMemoryStorage):
         return url
 
 
+# HashedFilesMixin.url() adds a "force" argument; django-stubs ignores the same clash
+# for ManifestStaticFilesStorage.
 @deconstructible(path="inmemorystorage_fs.InMemoryManifestStaticFilesStorage")
-class InMemoryManifestStaticFilesStorage(ManifestFilesMixin, InMemoryStaticFilesStorage):
+class InMemoryManifestStaticFilesStorage(ManifestFilesMixin, InMemoryStaticFilesStorage):  # type: ignore[misc]
     """An in-memory ``ManifestStaticFilesStorage``: hashed names and a manifest."""
 
     def __init__(self, *args: Any, manifest_storage: Storage | None = None, **kwargs: Any) -> None:
