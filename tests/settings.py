@@ -1,6 +1,7 @@
 """Settings of the Django project the tests run in."""
 
 import os
+import warnings
 
 SECRET_KEY = "tests-only"
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "tests.testapp"]
@@ -20,6 +21,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "inmemorystorage_fs.InMemoryStaticFilesStorage"},
 }
 if os.environ.get("TESTS_STORAGE_SETTING") == "DEFAULT_FILE_STORAGE":  # Django 4.2 only (nox)
+    # Django warns once, as it loads these settings: expected here, not an error.
+    warnings.filterwarnings("ignore", "The (DEFAULT_FILE|STATICFILES)_STORAGE setting is deprec")
     del STORAGES
     DEFAULT_FILE_STORAGE = "inmemorystorage_fs.InMemoryStorage"
     STATICFILES_STORAGE = "inmemorystorage_fs.InMemoryStaticFilesStorage"
