@@ -8,7 +8,6 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import storages
-from django.test import override_settings
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
 from inmemorystorage_fs import storage as storage_module
@@ -167,11 +166,11 @@ def test_fsstorage_over_a_real_folder_honours_the_limit(tmp_path):
 
 def test_max_size_is_an_option_in_storages():
     config = {"BACKEND": "inmemorystorage_fs.InMemoryStorage", "OPTIONS": {"max_size": 5}}
-    with override_settings(STORAGES={"default": config}):
-        storages._storages.pop("default", None)
-        storage = storages["default"]
-        with pytest.raises(OSError) as exc_info:
-            storage.save("six.txt", ContentFile(b"123456"))
+    # Built as Django builds STORAGES entries; override_settings(STORAGES=...)
+    # would lose OPTIONS on Django 4.2, whose handler prefers DEFAULT_FILE_STORAGE.
+    storage = storages.create_storage(config)
+    with pytest.raises(OSError) as exc_info:
+        storage.save("six.txt", ContentFile(b"123456"))
     assert_full(exc_info, 5)
     assert storage.deconstruct()[2] == {"max_size": 5}
 

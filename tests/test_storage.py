@@ -349,7 +349,9 @@ def test_saving_below_a_file_fails_cleanly(storage):
 def test_inherited_name_helpers_work_unchanged(storage):
     storage.save("docs/report.tar.gz", ContentFile(b"x"))
     available = storage.get_available_name("docs/report.tar.gz")
-    assert available.startswith("docs/report_") and available.endswith(".tar.gz")
+    # Django 5.0+ keeps ".tar.gz" whole; 4.2 adds the suffix before ".gz".
+    assert available.startswith("docs/report") and available.endswith(".gz")
+    assert available != "docs/report.tar.gz"
     assert storage.get_available_name("docs/new.txt") == "docs/new.txt"
     assert storage.generate_filename("docs/My File?.txt") == "docs/My_File.txt"
     with pytest.raises(SuspiciousFileOperation):
