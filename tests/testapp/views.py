@@ -9,7 +9,9 @@ def upload_document(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return JsonResponse({"errors": form.errors}, status=400)
     document = form.save()
-    return JsonResponse({"id": document.pk, "name": document.upload.name, "url": document.upload.url})
+    return JsonResponse(
+        {"id": document.pk, "name": document.upload.name, "url": document.upload.url}
+    )
 
 
 def upload_photo(request: HttpRequest) -> HttpResponse:
