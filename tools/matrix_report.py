@@ -46,10 +46,14 @@ def record_from_report(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Return one entry per session of nox's JSON *report*, with its test counts."""
     sessions = []
     for session in report["sessions"]:
+        # "name" is the function's; the first signature carries the parameters.
+        name = (session.get("signatures") or [session["name"]])[0]
         args = {k: v for k, v in session.get("args", {}).items() if k != "python"}
-        entry = {"session": session["name"], "result": session["result"], **args}
+        entry = {"session": name, "result": session["result"], **args}
+        if session.get("reason"):
+            entry["reason"] = session["reason"]
         if session["result"] in ("success", "failed"):
-            entry.update(junit_counts(session["name"]))
+            entry.update(junit_counts(name))
         sessions.append(entry)
     return sessions
 
