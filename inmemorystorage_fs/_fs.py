@@ -324,20 +324,27 @@ def new_file(chunks: Iterable[bytes], size_hint: int = 0) -> Any:
 _RESERVE_FROM = 1024 * 1024
 
 
-def link(target: FS, root: Any, parts: list[str], entry: Any) -> bool | None:
+def link(
+    target: FS, root: Any, parts: list[str], entry: Any, replace: bool = False
+) -> bool | None:
     """Put the file *entry* at *parts*: True if done, False if the name is taken, None if
     the parent directory is missing.
 
     Check and insertion happen under MemoryFS's lock, so creation stays exclusive
-    against every other writer, through this module or the public API.
+    against every other writer, through this module or the public API. With
+    *replace*, a file (not a directory) at *parts* is swapped for *entry* in
+    one step, keeping its created time: readers see the old bytes or the new.
     """
     with target._lock:
         parent = find(root, parts[:-1])
         if parent is None or parent._bytes_file is not None:
             return None
         name = parts[-1]
-        if name in parent._dir:
-            return False
+        old = parent._dir.get(name)
+        if old is not None:
+            if not replace or old._bytes_file is None:
+                return False
+            entry.created_time = old.created_time
         entry.name = name
         parent._dir[name] = entry
         parent.modified_time = parent.accessed_time = time.time()

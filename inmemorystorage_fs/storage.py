@@ -8,6 +8,7 @@ import io
 import os
 import threading
 import time
+import uuid
 from datetime import datetime, timezone
 from typing import IO, Any
 from urllib.parse import urljoin
@@ -327,7 +328,10 @@ class FSStorage(StorageSettingsMixin, Storage):
                 )
             break
         for directory in reversed(missing):
-            target_fs.makedir(directory, recreate=True)
+            try:
+                target_fs.makedir(directory, recreate=True)
+            except errors.ResourceNotFound:
+                return  # a concurrent delete took a parent: the caller tries again
         self._touch(target_fs, parent)
 
     def _touch_parent(self, target_fs: FS, path: str) -> None:
@@ -445,23 +449,49 @@ class FSStorage(StorageSettingsMixin, Storage):
             buffer = io.BytesIO()
             _copy_chunks(content, buffer)
         target_fs, path = self._target[0], self._fs_path(name)
+        root_entry = _fs.memory_root(target_fs)
+        if entry is not None and root_entry is not None:
+            for _ in range(10):
+                linked = _fs.link(target_fs, root_entry, path.split("/")[1:], entry, replace=True)
+                if linked:
+                    return
+                if linked is False:
+                    raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+                self._make_parents(target_fs, path)  # deleted meanwhile
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
         try:
             if self._max_size is None:
-                target_fs.writebytes(path, buffer.getvalue())
+                self._write_whole(target_fs, path, buffer.getvalue())
                 return
             with _limit_lock:
                 old_size = target_fs.getsize(path) if target_fs.exists(path) else 0
                 self._check_room(name, buffer.tell() - old_size)
-                target_fs.writebytes(path, buffer.getvalue())
+                self._write_whole(target_fs, path, buffer.getvalue())
         except errors.FSError as exc:
             raise _os_error(exc, name) from None
+
+    @staticmethod
+    def _write_whole(target_fs: FS, path: str, data: bytes) -> None:
+        """Replace the file at *path* with *data* so that readers never see it half-written."""
+        # writebytes() truncates and then writes: a reader in between would
+        # get an empty or short file. A sibling renamed over it is atomic.
+        directory, base = path.rsplit("/", 1)
+        part = f"{directory}/.{base}.{uuid.uuid4().hex}.part"
+        target_fs.writebytes(part, data)
+        try:
+            target_fs.move(part, path, overwrite=True)
+        except BaseException:
+            target_fs.remove(part)
+            raise
 
     def _used_bytes(self) -> int:
         """Return the bytes taken by every file under this storage's root."""
         target_fs, root = self._target
         return sum(
             info.size
-            for _path, info in target_fs.walk.info(root or "/", namespaces=["details"])
+            for _path, info in target_fs.walk.info(
+                root or "/", namespaces=["details"], ignore_errors=True
+            )  # a directory deleted during the walk holds nothing
             if not info.is_dir
         )
 
@@ -501,15 +531,21 @@ class FSStorage(StorageSettingsMixin, Storage):
             target_fs, root_entry, path.split("/")[1:]
         ) is not None:
             return  # a file removed (its directory's times updated) or nothing there
-        try:
+        for attempt in range(100):
             try:
-                target_fs.remove(path)
-            except errors.FileExpected:
-                target_fs.removetree(path)
-        except (errors.ResourceNotFound, errors.DirectoryExpected):
-            return  # already gone (perhaps deleted by another thread)
-        except errors.FSError as exc:
-            raise _os_error(exc, name) from None
+                try:
+                    target_fs.remove(path)
+                except errors.FileExpected:
+                    target_fs.removetree(path)
+            except (errors.ResourceNotFound, errors.DirectoryExpected):
+                return  # already gone (perhaps deleted by another thread)
+            except errors.DirectoryNotEmpty as exc:
+                if attempt < 99:
+                    continue  # another thread saved into the tree meanwhile: go again
+                raise _os_error(exc, name) from None
+            except errors.FSError as exc:
+                raise _os_error(exc, name) from None
+            break
         self._touch_parent(target_fs, path)
 
     def clear(self) -> None:
