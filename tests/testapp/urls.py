@@ -7,5 +7,6 @@ urlpatterns = [
     path("documents/", views.upload_document, name="upload-document"),
     path("photos/", views.upload_photo, name="upload-photo"),
     path("files/<path:name>", views.serve_file, name="serve-file"),
+    path("raw/<path:name>", views.upload_raw, name="upload-raw"),
     path("admin/", admin.site.urls),
 ]

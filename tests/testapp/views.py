@@ -1,5 +1,9 @@
+from collections.abc import Iterator
+
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.request import UnreadablePostError
 
 from .forms import DocumentForm, PhotoForm
 
@@ -24,3 +28,30 @@ def upload_photo(request: HttpRequest) -> HttpResponse:
 
 def serve_file(request: HttpRequest, name: str) -> FileResponse:
     return FileResponse(default_storage.open(name), as_attachment="download" in request.GET)
+
+
+class RequestBody(File):
+    """A request body as content to save, streamed; it raises if the client leaves early."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        super().__init__(None, "body")
+        self.request = request
+        self.size = int(request.META.get("CONTENT_LENGTH") or 0)
+
+    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        remaining = self.size
+        while remaining > 0:
+            chunk = self.request.read(min(remaining, chunk_size or self.DEFAULT_CHUNK_SIZE))
+            if not chunk:  # the server saw the connection close
+                raise UnreadablePostError("The client left before sending the whole body.")
+            remaining -= len(chunk)
+            yield chunk
+
+
+def upload_raw(request: HttpRequest, name: str) -> HttpResponse:
+    """Stream the request body straight into the storage as raw/<name>."""
+    try:
+        saved = default_storage.save(f"raw/{name}", RequestBody(request))
+    except UnreadablePostError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"name": saved})
