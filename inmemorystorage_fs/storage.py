@@ -176,6 +176,7 @@ class FSStorage(StorageSettingsMixin, Storage):
                 f"such as 'mem://' or 'osfs:///tmp/media', not {fs!r}."
             )
         self._fs_option = fs
+        self._opened_fs: FS | None = None
         self._init_common(base_url, allow_overwrite, max_size)
 
     def _reject_unknown(self, unknown: dict[str, Any]) -> None:
@@ -221,7 +222,15 @@ class FSStorage(StorageSettingsMixin, Storage):
     def _target(self) -> tuple[FS, str]:
         """Return the filesystem and the path of this storage's root in it."""
         option = self._fs_option
-        return (open_fs(option) if isinstance(option, str) else option), ""
+        if not isinstance(option, str):
+            return option, ""
+        with self._lock:
+            # Open the URL once per storage: threads racing here, or a setting
+            # change clearing this cache, must not get a second (for "mem://",
+            # empty) filesystem and lose the files of the first.
+            if self._opened_fs is None:
+                self._opened_fs = open_fs(option)
+        return self._opened_fs, ""
 
     @property
     def fs(self) -> FS:
@@ -295,20 +304,21 @@ class FSStorage(StorageSettingsMixin, Storage):
 
     def _create(self, target_fs: FS, path: str, mode: str) -> IO[bytes]:
         """Open *path* for writing with *mode*, creating its parents if missing."""
-        for _ in range(10):
-            existed = "x" not in mode and target_fs.exists(path)
-            try:
-                handle: IO[bytes] = target_fs.openbin(path, mode)
-            except errors.ResourceNotFound:
+        existed = "x" not in mode and target_fs.exists(path)
+        try:
+            handle: IO[bytes] = target_fs.openbin(path, mode)
+        except errors.ResourceNotFound:
+            # Under the filesystem's lock (which removetree() holds too), a
+            # concurrent delete of the tree cannot slip in before the open.
+            with target_fs.lock():
                 self._make_parents(target_fs, path)
-                continue
-            if not existed:
-                self._touch_parent(target_fs, path)
-            if self._max_size is not None:
-                shown = path[len(self._target[1]) + 1 :]
-                return _LimitedFile(handle, self, shown, "a" in mode)  # type: ignore[return-value]
-            return handle
-        raise errors.ResourceNotFound(path)  # a concurrent delete kept winning
+                handle = target_fs.openbin(path, mode)
+        if not existed:
+            self._touch_parent(target_fs, path)
+        if self._max_size is not None:
+            shown = path[len(self._target[1]) + 1 :]
+            return _LimitedFile(handle, self, shown, "a" in mode)  # type: ignore[return-value]
+        return handle
 
     def _make_parents(self, target_fs: FS, path: str) -> None:
         """Create the directories missing above *path*."""

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
+from django.test import override_settings
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
 
@@ -226,3 +227,15 @@ def read_all(storage: Storage, name: str) -> bytes:
     with storage.open(name) as handle:
         data: bytes = handle.read()
     return data
+
+
+def test_an_fs_url_is_opened_once_however_the_first_use_comes():
+    storage = FSStorage(fs="mem://")
+
+    def save(n: int) -> None:
+        storage.save(f"{n}.txt", ContentFile(b"x"))
+
+    assert run_threads(THREADS, save) == []  # all racing to open "mem://" first
+    assert len(storage.listdir("")[1]) == THREADS
+    with override_settings(MEDIA_URL="/elsewhere/"):  # clears the storage's caches
+        assert len(storage.listdir("")[1]) == THREADS
