@@ -39,7 +39,10 @@ def dependencies(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a folder holding links to the modules the package needs, and no more."""
     folder = tmp_path_factory.mktemp("deps")
     for name in DEPENDENCIES:
-        module = __import__(name)
+        try:
+            module = __import__(name)
+        except ModuleNotFoundError:
+            continue  # not installed here, so nothing here needs it (typing_extensions)
         source = Path(module.__file__ or "")
         target = source.parent if source.name == "__init__.py" else source
         (folder / target.name).symlink_to(target)
