@@ -49,15 +49,15 @@ def _stand_in() -> types.ModuleType:
 def _import_fs() -> None:
     """Import the ``fs`` modules this package needs, with the stand-in if required."""
     if "pkg_resources" in sys.modules:
-        import fs.memoryfs  # noqa: F401  (a real pkg_resources is already loaded)
+        import fs.memoryfs  # a real pkg_resources is already loaded
 
         return
     sys.modules["pkg_resources"] = _stand_in()
     try:
         # fs.opener.registry binds the stand-in at import time and calls it
         # later, so it keeps working after the stand-in leaves sys.modules.
-        import fs.copy  # noqa: F401
-        import fs.memoryfs  # noqa: F401
+        import fs.copy
+        import fs.memoryfs
         import fs.opener  # noqa: F401
     finally:
         del sys.modules["pkg_resources"]
@@ -311,7 +311,7 @@ def new_file(chunks: Iterable[bytes], size_hint: int = 0) -> Any:
         # bytes(n) is calloc'd (pages arrive as they are written) and, being
         # referenced by the BytesIO alone, is written in place, not copied.
         entry._bytes_file = io.BytesIO(bytes(size_hint))
-    buffer = entry._bytes_file
+    buffer: io.BytesIO = entry._bytes_file  # type: ignore[assignment]  # set just above or by fs
     write = buffer.write
     for chunk in chunks:
         write(chunk)
@@ -356,7 +356,7 @@ def unlink_file(target: FS, root: Any, parts: list[str]) -> bool | None:
     with target._lock:
         parent = find(root, parts[:-1])
         entry = None if parent is None else parent._dir.get(parts[-1])
-        if entry is None:
+        if parent is None or entry is None:
             return False
         if entry._bytes_file is None:
             return None

@@ -78,7 +78,7 @@ def _accepted_options(backend: type[FSStorage]) -> set[str]:
     for cls in backend.__mro__:
         if cls is object or "__init__" not in vars(cls):
             continue
-        params = inspect.signature(cls.__init__).parameters.values()
+        params = inspect.signature(cls.__init__).parameters.values()  # type: ignore[misc]
         accepted.update(
             param.name
             for param in params

@@ -16,14 +16,13 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import File
+from django.core.files.storage import Storage
+from django.core.files.storage.mixins import StorageSettingsMixin
 from django.core.files.utils import validate_file_name
 from django.core.signals import setting_changed
 from django.utils.deconstruct import deconstructible
 from django.utils.encoding import filepath_to_uri
 from django.utils.functional import cached_property
-
-from django.core.files.storage import Storage
-from django.core.files.storage.mixins import StorageSettingsMixin
 
 from . import _fs
 from ._fs import FS, MemoryFS, OpenerError, copy_fs, errors, open_fs
@@ -99,9 +98,7 @@ def _os_error(exc: errors.FSError, name: str) -> Exception:
         return IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
     if isinstance(exc, errors.DirectoryExpected):
         return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), name)
-    if isinstance(
-        exc, (errors.FileExists, errors.DirectoryExists, errors.DestinationExists)
-    ):
+    if isinstance(exc, (errors.FileExists, errors.DirectoryExists, errors.DestinationExists)):
         return FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), name)
     if isinstance(exc, errors.InsufficientStorage):
         return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
@@ -110,9 +107,7 @@ def _os_error(exc: errors.FSError, name: str) -> Exception:
     if isinstance(exc, errors.NoSysPath):
         return NotImplementedError("This backend doesn't support absolute paths.")
     if isinstance(exc, errors.IllegalBackReference):
-        return SuspiciousFileOperation(
-            f"The file name {name!r} points outside the storage."
-        )
+        return SuspiciousFileOperation(f"The file name {name!r} points outside the storage.")
     if isinstance(exc, errors.InvalidPath):
         return ValueError(f"The file name {name!r} is not usable: {exc}")
     if isinstance(exc, errors.Unsupported):
@@ -137,7 +132,7 @@ def _check_mode(mode: str) -> None:
         raise ValueError(f"invalid mode: {mode!r}")
 
 
-class StorageFile(File):
+class StorageFile(File):  # type: ignore[type-arg]  # File is generic only in django-stubs
     """A file opened from a storage; ``open()`` re-opens it through that storage."""
 
     def __init__(self, file: IO[Any], name: str, mode: str, storage: FSStorage) -> None:
@@ -151,9 +146,9 @@ class StorageFile(File):
             self.seek(0)
             return self
         if not self.closed:
-            self.file.close()
+            self.file.close()  # type: ignore[union-attr]  # not closed: there is a file
         self.mode = mode or self.mode
-        self.file = self._storage._open_handle(self.name, self.mode)
+        self.file = self._storage._open_handle(self.name, self.mode)  # type: ignore[arg-type]
         return self
 
 
@@ -182,18 +177,14 @@ class FSStorage(StorageSettingsMixin, Storage):
     def _reject_unknown(self, unknown: dict[str, Any]) -> None:
         """Raise ``ImproperlyConfigured`` naming the first option this class lacks."""
         for key in unknown:
-            raise ImproperlyConfigured(
-                f"Invalid option {key!r} for {type(self).__name__}"
-            )
+            raise ImproperlyConfigured(f"Invalid option {key!r} for {type(self).__name__}")
 
     def _init_common(
         self, base_url: str | None, allow_overwrite: bool, max_size: int | None
     ) -> None:
         """Check and keep the options every storage here shares."""
         if base_url is not None and not isinstance(base_url, str):
-            raise ImproperlyConfigured(
-                f"base_url must be a str or None, not {base_url!r}."
-            )
+            raise ImproperlyConfigured(f"base_url must be a str or None, not {base_url!r}.")
         if not isinstance(allow_overwrite, bool):
             raise ImproperlyConfigured(
                 f"allow_overwrite must be True or False, not {allow_overwrite!r}."
@@ -214,7 +205,8 @@ class FSStorage(StorageSettingsMixin, Storage):
         if setting in _SETTINGS:
             for attr in ("base_location", "location", "_target"):
                 self.__dict__.pop(attr, None)
-        super()._clear_cached_properties(setting, **kwargs)
+        # django-stubs lists the settings Django's mixin handles; it is sent every one.
+        super()._clear_cached_properties(setting, **kwargs)  # type: ignore[arg-type]
 
     # -- where files live --------------------------------------------------
 
@@ -260,7 +252,8 @@ class FSStorage(StorageSettingsMixin, Storage):
     def base_url(self) -> str | None:
         if self._base_url is not None and not self._base_url.endswith("/"):
             self._base_url += "/"
-        return self._value_or_setting(self._base_url, settings.MEDIA_URL)
+        url: str | None = self._value_or_setting(self._base_url, settings.MEDIA_URL)
+        return url
 
     # -- reading and writing -----------------------------------------------
 
@@ -287,19 +280,15 @@ class FSStorage(StorageSettingsMixin, Storage):
                 # see a half-rewritten file and never change the stored one.
                 data: IO[bytes] = io.BytesIO(target_fs.readbytes(path))
             elif "r" in mode:
-                data = target_fs.openbin(
-                    path, mode.replace("t", "").replace("b", "") + "b"
-                )
+                data = target_fs.openbin(path, mode.replace("t", "").replace("b", "") + "b")
                 if self._max_size is not None:
                     data = _LimitedFile(data, self, name, "a" in mode)  # type: ignore[assignment]
             else:
-                data = self._create(
-                    target_fs, path, mode.replace("t", "").replace("b", "") + "b"
-                )
+                data = self._create(target_fs, path, mode.replace("t", "").replace("b", "") + "b")
         except errors.FSError as exc:
             raise _os_error(exc, name) from None
         if text:
-            return io.TextIOWrapper(data, encoding="utf-8")  # type: ignore[arg-type]
+            return io.TextIOWrapper(data, encoding="utf-8")
         return data
 
     def _create(self, target_fs: FS, path: str, mode: str) -> IO[bytes]:
@@ -352,9 +341,7 @@ class FSStorage(StorageSettingsMixin, Storage):
     def _touch(target_fs: FS, directory: str) -> None:
         now = time.time()
         try:
-            target_fs.setinfo(
-                directory, {"details": {"modified": now, "accessed": now}}
-            )
+            target_fs.setinfo(directory, {"details": {"modified": now, "accessed": now}})
         except errors.ResourceNotFound:
             pass  # deleted concurrently: nothing left to date
 
@@ -532,14 +519,13 @@ class FSStorage(StorageSettingsMixin, Storage):
             raise ValueError("The name must be given to delete().")
         rel = normalize_name(name)
         if not rel:
-            raise ValueError(
-                f"{name!r} is the storage root; use clear() to empty the storage."
-            )
+            raise ValueError(f"{name!r} is the storage root; use clear() to empty the storage.")
         target_fs, path = self._target[0], self._fs_path(rel)
         root_entry = _fs.memory_root(target_fs)
-        if root_entry is not None and _fs.unlink_file(
-            target_fs, root_entry, path.split("/")[1:]
-        ) is not None:
+        if (
+            root_entry is not None
+            and _fs.unlink_file(target_fs, root_entry, path.split("/")[1:]) is not None
+        ):
             return  # a file removed (its directory's times updated) or nothing there
         for attempt in range(100):
             try:
@@ -605,7 +591,7 @@ class FSStorage(StorageSettingsMixin, Storage):
             info = self._target[0].getinfo(self._fs_path(name), namespaces=("details",))
         except errors.FSError as exc:
             raise _os_error(exc, name) from None
-        details: dict[str, Any] = info.raw["details"]
+        details: dict[str, Any] = info.raw["details"]  # type: ignore[assignment]
         details["is_dir"] = info.is_dir
         return details
 
@@ -647,9 +633,7 @@ class FSStorage(StorageSettingsMixin, Storage):
         timestamp = self._details(name)[key]
         if timestamp is None:
             raise NotImplementedError(f"This filesystem does not record {key} times.")
-        return datetime.fromtimestamp(
-            timestamp, tz=timezone.utc if settings.USE_TZ else None
-        )
+        return datetime.fromtimestamp(timestamp, tz=timezone.utc if settings.USE_TZ else None)
 
     def get_accessed_time(self, name: str) -> datetime:
         """Return when *name* was last opened."""
@@ -890,23 +874,15 @@ class InMemoryStorage(FSStorage):
     ) -> None:
         self._reject_unknown(unknown)
         if location is not None and not isinstance(location, (str, os.PathLike)):
-            raise ImproperlyConfigured(
-                f"location must be a path or None, not {location!r}."
-            )
+            raise ImproperlyConfigured(f"location must be a path or None, not {location!r}.")
         if persist is not None and not isinstance(persist, bool):
-            raise ImproperlyConfigured(
-                f"persist must be True, False or None, not {persist!r}."
-            )
+            raise ImproperlyConfigured(f"persist must be True, False or None, not {persist!r}.")
         for option, mode in (
             ("file_permissions_mode", file_permissions_mode),
             ("directory_permissions_mode", directory_permissions_mode),
         ):
-            if mode is not None and (
-                isinstance(mode, bool) or not isinstance(mode, int)
-            ):
-                raise ImproperlyConfigured(
-                    f"{option} must be an int such as 0o644, not {mode!r}."
-                )
+            if mode is not None and (isinstance(mode, bool) or not isinstance(mode, int)):
+                raise ImproperlyConfigured(f"{option} must be an int such as 0o644, not {mode!r}.")
         self._location = location
         self._file_permissions_mode = file_permissions_mode
         self._directory_permissions_mode = directory_permissions_mode
@@ -916,7 +892,10 @@ class InMemoryStorage(FSStorage):
 
     @cached_property
     def base_location(self) -> str:
-        return os.fspath(self._value_or_setting(self._location, settings.MEDIA_ROOT))
+        location: str | os.PathLike[str] = self._value_or_setting(
+            self._location, settings.MEDIA_ROOT
+        )
+        return os.fspath(location)
 
     @cached_property
     def location(self) -> str:
@@ -924,15 +903,17 @@ class InMemoryStorage(FSStorage):
 
     @cached_property
     def file_permissions_mode(self) -> int | None:
-        return self._value_or_setting(
+        mode: int | None = self._value_or_setting(
             self._file_permissions_mode, settings.FILE_UPLOAD_PERMISSIONS
         )
+        return mode
 
     @cached_property
     def directory_permissions_mode(self) -> int | None:
-        return self._value_or_setting(
+        mode: int | None = self._value_or_setting(
             self._directory_permissions_mode, settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS
         )
+        return mode
 
     @property
     def persist(self) -> bool:
