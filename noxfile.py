@@ -84,6 +84,7 @@ def find_python(version: str) -> str | None:
 
 
 def where_looked(version: str) -> str:
+    """Return where find_python() looks for Python *version*, for skip messages."""
     root = pyenv_root() or "$PYENV_ROOT (pyenv not installed)"
     return f"python{version} on PATH, {root}/versions/{version}.*/bin"
 
@@ -129,6 +130,7 @@ def run_suite(session: nox.Session, **env: str) -> None:
 
 
 def skip_if_missing(session: nox.Session, version: str) -> None:
+    """Skip *session*, saying where its Python was looked for, if none was found."""
     if session.python is False:
         session.skip(f"Python {version} not found (looked for {where_looked(version)})")
 
