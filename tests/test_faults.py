@@ -7,10 +7,11 @@ import uuid
 
 import pytest
 from django.core.files.base import ContentFile, File
-from django.core.files.storage import Storage, default_storage
+from django.core.files.storage import default_storage
 from django.core.signals import request_finished
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
+from tests.helpers import files_of
 
 
 class Broken(RuntimeError):
@@ -39,19 +40,6 @@ STORAGES = {
 }
 
 
-def all_files(storage: Storage, directory: str = "") -> dict[str, bytes]:
-    """Return every file of *storage* with its contents."""
-    directories, names = storage.listdir(directory)
-    prefix = f"{directory}/" if directory else ""
-    found = {}
-    for name in names:
-        with storage.open(prefix + name) as handle:
-            found[prefix + name] = handle.read()
-    for child in directories:
-        found |= all_files(storage, prefix + child)
-    return found
-
-
 @pytest.mark.parametrize("kind", STORAGES)
 def test_content_failing_halfway_leaves_no_file_and_keeps_the_others(kind, tmp_path):
     storage = STORAGES[kind](tmp_path)
@@ -59,10 +47,10 @@ def test_content_failing_halfway_leaves_no_file_and_keeps_the_others(kind, tmp_p
     for _ in range(3):  # the same name again and again: nothing accumulates
         with pytest.raises(Broken):
             storage.save("docs/report.pdf", FailingContent())
-    assert all_files(storage) == {"docs/kept.txt": b"kept"}
+    assert files_of(storage) == {"docs/kept.txt": b"kept"}
     # The name is free: a complete save takes it, not "report_abc1234.pdf".
     assert storage.save("docs/report.pdf", ContentFile(b"whole")) == "docs/report.pdf"
-    assert all_files(storage) == {"docs/kept.txt": b"kept", "docs/report.pdf": b"whole"}
+    assert files_of(storage) == {"docs/kept.txt": b"kept", "docs/report.pdf": b"whole"}
 
 
 @pytest.mark.parametrize("kind", STORAGES)
@@ -71,7 +59,7 @@ def test_a_failed_overwrite_keeps_the_old_contents(kind, tmp_path):
     storage.save("avatar.png", ContentFile(b"old picture"))
     with pytest.raises(Broken):
         storage.save("avatar.png", FailingContent())
-    assert all_files(storage) == {"avatar.png": b"old picture"}
+    assert files_of(storage) == {"avatar.png": b"old picture"}
 
 
 def test_a_failing_first_chunk_leaves_no_zero_length_file(storage):
@@ -91,7 +79,7 @@ def test_an_exception_inside_with_open_closes_the_handle(kind, tmp_path):
             raise Broken("the code writing the file failed")
     assert handle.closed
     # Like a file on disk: what was written before the error is there.
-    assert all_files(storage) == {"log.txt": b"first line\n", "other.txt": b"other"}
+    assert files_of(storage) == {"log.txt": b"first line\n", "other.txt": b"other"}
     with pytest.raises(Broken):
         with storage.open("other.txt", "rb") as reader:
             reader.read(2)
@@ -99,7 +87,7 @@ def test_an_exception_inside_with_open_closes_the_handle(kind, tmp_path):
     assert reader.closed
     with storage.open("log.txt", "ab") as handle:  # the storage keeps working
         handle.write(b"second line\n")
-    assert all_files(storage) == {"log.txt": b"first line\nsecond line\n", "other.txt": b"other"}
+    assert files_of(storage) == {"log.txt": b"first line\nsecond line\n", "other.txt": b"other"}
 
 
 # -- clients that leave during an upload to the live server --------------------
@@ -153,11 +141,11 @@ def test_a_client_leaving_mid_upload_leaves_no_file(live_server, path, how):
         request_finished.disconnect(count)
     if how == "close":
         assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
-    assert all_files(default_storage) == {}
+    assert files_of(default_storage) == {}
     # The server and the storage keep working.
     whole = b"w" * 70_000
     default_storage.save("raw/before.bin", ContentFile(b"b"))
     request = urllib.request.Request(live_server.url + "/raw/whole.bin", data=whole)
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
-    assert all_files(default_storage) == {"raw/before.bin": b"b", "raw/whole.bin": whole}
+    assert files_of(default_storage) == {"raw/before.bin": b"b", "raw/whole.bin": whole}

@@ -11,19 +11,7 @@ from django.core.files.storage import storages
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
 from inmemorystorage_fs import storage as storage_module
-
-
-def files(storage: InMemoryStorage, directory: str = "") -> dict[str, bytes]:
-    """Return every file of *storage* with its contents."""
-    directories, names = storage.listdir(directory)
-    prefix = f"{directory}/" if directory else ""
-    found = {}
-    for name in names:
-        with storage.open(prefix + name) as handle:
-            found[prefix + name] = handle.read()
-    for child in directories:
-        found |= files(storage, prefix + child)
-    return found
+from tests.helpers import files_of
 
 
 def used(storage: InMemoryStorage, directory: str = "") -> int:
@@ -63,14 +51,14 @@ def test_a_save_past_the_limit_raises_enospc_and_keeps_earlier_files():
         storage.save("b.txt", Chunked(b"b" * 50))
     assert_full(exc_info, 100)
     assert "b.txt" in str(exc_info.value)
-    assert files(storage) == {"a.txt": b"a" * 60}  # no partial b.txt
+    assert files_of(storage) == {"a.txt": b"a" * 60}  # no partial b.txt
 
 
 def test_a_save_that_fits_exactly_is_kept():
     storage = InMemoryStorage(max_size=100)
     storage.save("a.txt", Chunked(b"a" * 60))
     storage.save("b.txt", Chunked(b"b" * 40))
-    assert files(storage) == {"a.txt": b"a" * 60, "b.txt": b"b" * 40}
+    assert files_of(storage) == {"a.txt": b"a" * 60, "b.txt": b"b" * 40}
 
 
 def test_deleting_files_frees_their_space():
@@ -80,7 +68,7 @@ def test_deleting_files_frees_their_space():
         storage.save("b.txt", ContentFile(b"b" * 80))
     storage.delete("dir")
     assert storage.save("b.txt", ContentFile(b"b" * 80)) == "b.txt"
-    assert files(storage) == {"b.txt": b"b" * 80}
+    assert files_of(storage) == {"b.txt": b"b" * 80}
 
 
 def test_zero_allows_only_empty_files():
@@ -89,7 +77,7 @@ def test_zero_allows_only_empty_files():
     with pytest.raises(OSError) as exc_info:
         storage.save("one.txt", ContentFile(b"1"))
     assert_full(exc_info, 0)
-    assert files(storage) == {"empty.txt": b""}
+    assert files_of(storage) == {"empty.txt": b""}
 
 
 @pytest.mark.parametrize("mode", ["w", "wb"])
@@ -102,7 +90,7 @@ def test_writes_through_write_handles_count(mode):
         with storage.open("g.txt", mode) as handle:
             handle.write(data[:1])
     assert_full(exc_info, 10)
-    assert files(storage)["f.txt"] == b"0123456789"
+    assert files_of(storage)["f.txt"] == b"0123456789"
 
 
 def test_appending_counts_and_rewriting_in_place_does_not():
@@ -118,7 +106,7 @@ def test_appending_counts_and_rewriting_in_place_does_not():
         with pytest.raises(OSError):
             handle.seek(8)
             handle.write(b"XYZ")  # one byte past the end
-    assert files(storage) == {"f.txt": b"abcde56789"}
+    assert files_of(storage) == {"f.txt": b"abcde56789"}
 
 
 def test_truncate_cannot_grow_past_the_limit():
@@ -139,7 +127,7 @@ def test_overwriting_counts_only_the_difference():
     with pytest.raises(OSError) as exc_info:
         storage.save("f.txt", ContentFile(b"z" * 11))
     assert_full(exc_info, 10)
-    assert files(storage) == {"f.txt": b"y" * 10}
+    assert files_of(storage) == {"f.txt": b"y" * 10}
 
 
 def test_a_persistent_storage_counts_the_files_under_its_location():
@@ -152,7 +140,7 @@ def test_a_persistent_storage_counts_the_files_under_its_location():
         outer.save("y.bin", ContentFile(b"y" * 31))
     assert_full(exc_info, 100)
     assert outer.save("y.bin", ContentFile(b"y" * 30)) == "y.bin"
-    assert files(outer) == {"inner/x.bin": b"i" * 70, "y.bin": b"y" * 30}
+    assert files_of(outer) == {"inner/x.bin": b"i" * 70, "y.bin": b"y" * 30}
 
 
 def test_fsstorage_over_a_real_folder_honours_the_limit(tmp_path):
@@ -228,6 +216,6 @@ def test_threads_racing_for_the_last_bytes_never_pass_the_limit():
     assert peaks and max(peaks) <= 1000
     assert len(saved) == 50 and len(refused) == 270
     assert all(exc.errno == errno.ENOSPC for exc in refused)
-    stored = files(storage)
+    stored = files_of(storage)
     assert sorted(stored) == sorted(saved)
     assert all(data == bytes([int(name[1])]) * 20 for name, data in stored.items())

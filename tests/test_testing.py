@@ -12,29 +12,17 @@ from typing import Any, ClassVar
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, Storage, default_storage, storages
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.utils.functional import empty
 
 from inmemorystorage_fs import InMemoryStorage
 from inmemorystorage_fs._fs import MemoryFS, open_fs, restore_snapshot, take_snapshot
 from inmemorystorage_fs.testing import InMemoryStorageMixin, fresh_storage
+from tests.helpers import files_of
 from tests.testapp.models import Document
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def files_of(storage: Storage, path: str = "") -> dict[str, bytes]:
-    """Return every file of *storage* below *path* with its bytes."""
-    directories, files = storage.listdir(path)
-    found = {}
-    for name in files:
-        full = f"{path}/{name}" if path else name
-        with storage.open(full) as handle:
-            found[full] = handle.read()
-    for name in directories:
-        found.update(files_of(storage, f"{path}/{name}" if path else name))
-    return found
 
 
 def current_default() -> tuple[Any, Any]:
