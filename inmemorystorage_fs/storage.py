@@ -626,11 +626,7 @@ class FSStorage(StorageSettingsMixin, Storage):
     def _time(self, name: str, key: str) -> datetime:
         """Return *name*'s *key* time the way FileSystemStorage does."""
         entry = self._entry(normalize_name(name))
-        if entry is not None:
-            return datetime.fromtimestamp(
-                _fs.entry_time(entry, key), tz=timezone.utc if settings.USE_TZ else None
-            )
-        timestamp = self._details(name)[key]
+        timestamp = _fs.entry_time(entry, key) if entry is not None else self._details(name)[key]
         if timestamp is None:
             raise NotImplementedError(f"This filesystem does not record {key} times.")
         return datetime.fromtimestamp(timestamp, tz=timezone.utc if settings.USE_TZ else None)
