@@ -288,14 +288,14 @@ def list_entry(target: FS, entry: Any) -> tuple[list[str], list[str]]:
     children = entry._dir
     with target._lock:
         names = list(dict.keys(children))
-        entries = list(dict.values(children))
-    contents = list(map(_BYTES_FILE, entries))  # None for a directory
-    files = list(compress(names, contents))
-    if len(files) == len(names):
+        # _bytes_file is None for a directory; one pass finds the files, and
+        # a second runs only where there are directories too.
+        files = list(compress(names, map(_BYTES_FILE, dict.values(children))))
         directories: list[str] = []
-    else:
-        directories = list(compress(names, map(operator.not_, contents)))
-        directories.sort()
+        if len(files) != len(names):
+            is_directory = map(operator.not_, map(_BYTES_FILE, dict.values(children)))
+            directories = list(compress(names, is_directory))
+    directories.sort()
     files.sort()
     return directories, files
 
