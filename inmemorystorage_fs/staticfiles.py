@@ -26,6 +26,8 @@ __all__ = ["InMemoryManifestStaticFilesStorage", "InMemoryStaticFilesStorage"]
 class InMemoryStaticFilesStorage(InMemoryStorage):
     """An in-memory ``StaticFilesStorage``: ``STATIC_ROOT`` and ``STATIC_URL`` by default."""
 
+    _base_url_setting = "STATIC_URL"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # StaticFilesStorage checks at construction; so do we, for the same errors.
@@ -52,13 +54,6 @@ class InMemoryStaticFilesStorage(InMemoryStorage):
                 "or the 'location' option."
             )
         return ""  # a storage with a MemoryFS of its own needs no location
-
-    @cached_property
-    def base_url(self) -> str | None:
-        if self._base_url is not None and not self._base_url.endswith("/"):
-            self._base_url += "/"
-        url: str | None = self._value_or_setting(self._base_url, settings.STATIC_URL)
-        return url
 
 
 # HashedFilesMixin.url() adds a "force" argument; django-stubs ignores the same clash

@@ -248,11 +248,15 @@ class FSStorage(StorageSettingsMixin, Storage):
         path = f"{root}/{rel}" if rel else root
         return _fs.find(root_entry, path.split("/")[1:] if path else ())
 
+    # The setting base_url defaults to; the static files storages use STATIC_URL.
+    _base_url_setting = "MEDIA_URL"
+
     @cached_property
     def base_url(self) -> str | None:
         if self._base_url is not None and not self._base_url.endswith("/"):
             self._base_url += "/"
-        url: str | None = self._value_or_setting(self._base_url, settings.MEDIA_URL)
+        default = getattr(settings, self._base_url_setting)
+        url: str | None = self._value_or_setting(self._base_url, default)
         return url
 
     # -- reading and writing -----------------------------------------------
