@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.utils.module_loading import import_string
 
-from .storage import FSStorage
+from .storage import FSStorage, max_size_problem
 
 __all__ = ["check_settings"]
 
@@ -53,17 +53,9 @@ def _check_storage(alias: str, config: Any) -> list[CheckMessage]:
             )
         )
         del options[key]
-    max_size = options.get("max_size")
-    if max_size is not None and (
-        isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0
-    ):
-        found.append(
-            Error(
-                f"{where}['max_size'] must be a number of bytes (an int >= 0) or None, "
-                f"not {max_size!r}.",
-                id="inmemorystorage_fs.E003",
-            )
-        )
+    problem = max_size_problem(options.get("max_size"))
+    if problem:
+        found.append(Error(f"{where}: {problem}", id="inmemorystorage_fs.E003"))
         del options["max_size"]
     try:
         backend(**options)

@@ -90,6 +90,18 @@ def normalize_name(name: Any) -> str:
     return "/".join(parts)
 
 
+def max_size_problem(value: object) -> str | None:
+    """Return why *value* cannot be a ``max_size``, or None if it can."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return None
+    return f"max_size must be a number of bytes (an int >= 0) or None, not {value!r}."
+
+
+def _entry_names(path: str) -> list[str]:
+    """Return the entry names that lead from the filesystem root to the path *path*."""
+    return path.split("/")[1:] if path not in ("", "/") else []
+
+
 def _os_error(exc: errors.FSError, name: str) -> Exception:
     """Return the built-in exception a Django storage raises for *exc* on *name*."""
     if isinstance(exc, errors.ResourceNotFound):
@@ -189,12 +201,9 @@ class FSStorage(StorageSettingsMixin, Storage):
             raise ImproperlyConfigured(
                 f"allow_overwrite must be True or False, not {allow_overwrite!r}."
             )
-        if max_size is not None and (
-            isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0
-        ):
-            raise ImproperlyConfigured(
-                f"max_size must be a number of bytes (an int >= 0) or None, not {max_size!r}."
-            )
+        problem = max_size_problem(max_size)
+        if problem:
+            raise ImproperlyConfigured(problem)
         self._base_url = base_url
         self._allow_overwrite = allow_overwrite
         self._max_size = max_size
@@ -245,8 +254,7 @@ class FSStorage(StorageSettingsMixin, Storage):
         root_entry = _fs.memory_root(target)
         if root_entry is None:
             return None
-        path = f"{root}/{rel}" if rel else root
-        return _fs.find(root_entry, path.split("/")[1:] if path else ())
+        return _fs.find(root_entry, _entry_names(f"{root}/{rel}" if rel else root))
 
     # The setting base_url defaults to; the static files storages use STATIC_URL.
     _base_url_setting = "MEDIA_URL"
@@ -266,9 +274,9 @@ class FSStorage(StorageSettingsMixin, Storage):
         return StorageFile(self._open_handle(rel, mode), rel, mode, self)
 
     def _open_handle(self, name: str, mode: str) -> IO[Any]:
-        """Return a new handle on *name*, independent of every other handle."""
+        """Return a new handle on the normalized name *name*, independent of every other."""
         if mode == "rb":
-            entry = self._entry(normalize_name(name))
+            entry = self._entry(name)
             if entry is not None and not _fs.is_dir(entry):
                 _fs.mark_accessed(entry)
                 # Shares the stored bytes until either side writes (see below).
@@ -418,7 +426,7 @@ class FSStorage(StorageSettingsMixin, Storage):
         if entry is not None:
             root_entry = _fs.memory_root(target_fs)
             if root_entry is not None:
-                parts = path.split("/")[1:]
+                parts = _entry_names(path)
                 for _ in range(10):
                     linked = _fs.link(target_fs, root_entry, parts, entry)
                     if linked:
@@ -443,23 +451,23 @@ class FSStorage(StorageSettingsMixin, Storage):
 
     def _replace(self, name: str, content: Any, entry: Any = None) -> None:
         """Replace the existing file *name* with *content* in one step."""
-        if entry is not None:  # the content was read already
-            buffer = io.BytesIO(_fs.file_bytes(entry))
-            buffer.seek(0, os.SEEK_END)
-        else:
-            buffer = io.BytesIO()
-            _copy_chunks(content, buffer)
         target_fs, path = self._target[0], self._fs_path(name)
         root_entry = _fs.memory_root(target_fs)
         if entry is not None and root_entry is not None:
             for _ in range(10):
-                linked = _fs.link(target_fs, root_entry, path.split("/")[1:], entry, replace=True)
+                linked = _fs.link(target_fs, root_entry, _entry_names(path), entry, replace=True)
                 if linked:
                     return
                 if linked is False:
                     raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
                 self._make_parents(target_fs, path)  # deleted meanwhile
             raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
+        if entry is not None:  # the content was read already
+            buffer = io.BytesIO(_fs.file_bytes(entry))
+            buffer.seek(0, os.SEEK_END)
+        else:
+            buffer = io.BytesIO()
+            _copy_chunks(content, buffer)
         try:
             if self._max_size is None:
                 self._write_whole(target_fs, path, buffer.getvalue())
@@ -528,7 +536,7 @@ class FSStorage(StorageSettingsMixin, Storage):
         root_entry = _fs.memory_root(target_fs)
         if (
             root_entry is not None
-            and _fs.unlink_file(target_fs, root_entry, path.split("/")[1:]) is not None
+            and _fs.unlink_file(target_fs, root_entry, _entry_names(path)) is not None
         ):
             return  # a file removed (its directory's times updated) or nothing there
         for attempt in range(100):
@@ -802,12 +810,17 @@ class _LimitedFile:
         """Write *data* if the storage has room for what it adds, else raise ENOSPC."""
         length = memoryview(data).nbytes
         with _limit_lock:
-            position = self._handle.tell()
-            end = self._handle.seek(0, os.SEEK_END)
-            self._handle.seek(position)
+            position, end = self._position_and_end()
             start = end if self._appending else position
             self._storage._check_room(self._name, start + length - end)
             return self._handle.write(data)
+
+    def _position_and_end(self) -> tuple[int, int]:
+        """Return the handle's position and the file's size, leaving the position as it was."""
+        position = self._handle.tell()
+        end = self._handle.seek(0, os.SEEK_END)
+        self._handle.seek(position)
+        return position, end
 
     def writelines(self, lines: Any) -> None:
         """Write each of *lines* through ``write()``."""
@@ -818,10 +831,7 @@ class _LimitedFile:
         """Truncate (or zero-extend, if there is room) the file to *size* bytes."""
         with _limit_lock:
             if size is not None:
-                position = self._handle.tell()
-                end = self._handle.seek(0, os.SEEK_END)
-                self._handle.seek(position)
-                self._storage._check_room(self._name, size - end)
+                self._storage._check_room(self._name, size - self._position_and_end()[1])
             return self._handle.truncate(size)
 
     def __getattr__(self, attr: str) -> Any:
