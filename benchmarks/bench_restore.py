@@ -22,7 +22,8 @@ import gc
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,9 +39,20 @@ django.setup()
 
 from django.core.files.base import ContentFile  # noqa: E402
 
-from inmemorystorage_fs import InMemoryStorage  # noqa: E402
-from inmemorystorage_fs._fs import restore_snapshot, take_snapshot  # noqa: E402
-from inmemorystorage_fs.testing import _Layer  # noqa: E402
+from inmemorystorage_fs import InMemoryStorage, _entries  # noqa: E402
+from inmemorystorage_fs._snapshot import restore_snapshot, take_snapshot  # noqa: E402
+from inmemorystorage_fs.testing import Layer  # noqa: E402
+
+
+@contextmanager
+def public_api() -> Iterator[None]:
+    """Run the block with MemoryFS's entries off limits, as a changed fs would have them."""
+    internals = _entries.MEMORY_INTERNALS
+    _entries.MEMORY_INTERNALS = False
+    try:
+        yield
+    finally:
+        _entries.MEMORY_INTERNALS = internals
 
 
 def median_seconds(action: Callable[[], object], repeats: int) -> float:
@@ -73,24 +85,25 @@ def main() -> None:
         return storage
 
     class_storage = resave()
-    snapshot = take_snapshot(class_storage._target[0])
-    public_snapshot = take_snapshot(class_storage._target[0], public_api=True)
+    snapshot = take_snapshot(class_storage.filesystem)
 
     def restore(public: bool) -> InMemoryStorage:
         storage = InMemoryStorage()
-        restore_snapshot(
-            storage._target[0], public_snapshot if public else snapshot, public_api=public
-        )
+        if public:
+            with public_api():
+                restore_snapshot(storage.filesystem, snapshot)
+        else:
+            restore_snapshot(storage.filesystem, snapshot)
         return storage
 
-    class_layer = _Layer({})
+    class_layer = Layer({})
     with class_layer as storage:
         for name in names:
             storage.save(name, ContentFile(payload))
         class_layer_state = class_layer.state()
 
     def per_test_layer() -> None:
-        with _Layer({}, class_layer_state) as test_storage:
+        with Layer({}, class_layer_state) as test_storage:
             assert test_storage.exists(names[-1])
 
     for check in (restore(False), restore(True)):

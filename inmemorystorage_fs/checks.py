@@ -6,10 +6,11 @@ import inspect
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
-from .storage import FSStorage, max_size_problem
+from ._limits import max_size_problem
+from .storage import FSStorage
 
 __all__ = ["check_settings"]
 
@@ -57,6 +58,17 @@ def _check_storage(alias: str, config: Any) -> list[CheckMessage]:
     if problem:
         found.append(Error(f"{where}: {problem}", id="inmemorystorage_fs.E003"))
         del options["max_size"]
+    for key in ("file_permissions_mode", "directory_permissions_mode"):
+        mode = options.get(key)
+        if mode is not None and (isinstance(mode, bool) or not isinstance(mode, int)):
+            found.append(
+                Warning(
+                    f"{where}[{key!r}] is {mode!r}: accepted, as Django's storages accept "
+                    "it, but FileSystemStorage would fail on it when saving a file.",
+                    hint="Give an int such as 0o644, or None.",
+                    id="inmemorystorage_fs.W001",
+                )
+            )
     try:
         backend(**options)
     except Exception as exc:  # the constructor's own message says what is wrong

@@ -21,7 +21,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .storage import InMemoryStorage
-    from .testing import _Layer
+    from .testing import Layer
 
 __all__ = ["inmemory_storage"]
 
@@ -73,7 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def _set_dump_option(value: str | None) -> None:
     from . import testing
 
-    testing._dump_dir_option = value
+    testing.set_dump_dir(value)
 
 
 def _autouse(config: pytest.Config) -> bool:
@@ -113,10 +113,10 @@ def _options(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
     return dict(marker.kwargs)
 
 
-def _layer(node: pytest.Item | pytest.Collector, inherit: bool) -> _Layer:
+def _layer(node: pytest.Item | pytest.Collector, inherit: bool) -> Layer:
     from . import testing
 
-    return testing._Layer(_options(node), testing._INHERIT if inherit else None)
+    return testing.Layer(_options(node), testing.INHERIT if inherit else None)
 
 
 def _scope_layer(request: pytest.FixtureRequest, inherit: bool) -> Iterator[None]:
@@ -176,7 +176,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         from . import testing
 
         item.stash[_dumped_key] = True
-        folder = testing._dump(storage, item.nodeid)
+        folder = testing.dump_files(storage, item.nodeid)
         if folder is not None:
             message = f"this test's files are in {folder}{os.sep}"
             longrepr = report.longrepr

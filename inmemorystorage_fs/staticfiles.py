@@ -7,7 +7,8 @@ Kept out of the package's ``__init__`` imports because importing
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
@@ -17,7 +18,7 @@ from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
-from .storage import InMemoryStorage
+from .storage import LOCATION_CACHES, InMemoryStorage
 
 __all__ = ["InMemoryManifestStaticFilesStorage", "InMemoryStaticFilesStorage"]
 
@@ -27,19 +28,18 @@ class InMemoryStaticFilesStorage(InMemoryStorage):
     """An in-memory ``StaticFilesStorage``: ``STATIC_ROOT`` and ``STATIC_URL`` by default."""
 
     _base_url_setting = "STATIC_URL"
+    _cached_by_setting: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        **InMemoryStorage._cached_by_setting,
+        "MEDIA_URL": (),
+        "MEDIA_ROOT": (),
+        "STATIC_URL": ("base_url",),
+        "STATIC_ROOT": LOCATION_CACHES,
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # StaticFilesStorage checks at construction; so do we, for the same errors.
         check_settings(self._base_url)
-
-    def _clear_cached_properties(self, setting: str, **kwargs: Any) -> None:
-        if setting == "STATIC_ROOT":
-            for attr in ("base_location", "location", "_target"):
-                self.__dict__.pop(attr, None)
-        elif setting == "STATIC_URL":
-            self.__dict__.pop("base_url", None)
-        super()._clear_cached_properties(setting, **kwargs)
 
     @cached_property
     def base_location(self) -> str:

@@ -29,9 +29,9 @@ from django.conf import settings
 from django.core.files.storage import default_storage, storages
 from django.core.signals import setting_changed
 
-from . import storage as _storage_module
-from ._fs import Snapshot, restore_snapshot, take_snapshot
-from .storage import InMemoryStorage, clear_persistent_fs
+from ._persist import clear_persistent_fs, persistent_fs, shared_fs
+from ._snapshot import Snapshot, restore_snapshot, take_snapshot
+from .storage import InMemoryStorage
 
 __all__ = ["DUMP_DIR_ENV", "InMemoryStorageMixin", "fresh_storage"]
 
@@ -43,12 +43,19 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _handler: Any = storages
 _default: Any = default_storage
 _MISSING = object()
-_INHERIT = object()
+#: A layer's base that means: start from the innermost layer's files.
+INHERIT = object()
 # Settings whose change makes Django forget the default storage.
 _RESET_BY = frozenset({"STORAGES", "STATIC_ROOT", "STATIC_URL", "DEFAULT_FILE_STORAGE"})
 
 # Set by the pytest plugin's --inmemorystorage-dump; wins over the environment.
 _dump_dir_option: str | None = None
+
+
+def set_dump_dir(folder: str | None) -> None:
+    """Export failed tests' files to *folder* (None: to ``$INMEMORYSTORAGE_DUMP_DIR``, if set)."""
+    global _dump_dir_option
+    _dump_dir_option = folder
 
 
 class _State:
@@ -61,7 +68,7 @@ class _State:
         self.own = own  # the storage's own MemoryFS (None: it persists, so it is the world)
 
 
-class _Layer:
+class Layer:
     """One fresh default storage, installed on enter and removed on exit."""
 
     def __init__(self, options: dict[str, Any], base: _State | object | None = None) -> None:
@@ -71,19 +78,19 @@ class _Layer:
 
     def __enter__(self) -> InMemoryStorage:
         base = self._base
-        if base is _INHERIT:
+        if base is INHERIT:
             base = _layers[-1].state() if _layers else None
         storage = InMemoryStorage(**self._options)
-        world = _storage_module._persistent_fs
+        world = persistent_fs()
         self._world_before = take_snapshot(world) if world is not None else None
         if isinstance(base, _State) and base.world is not None:
-            restore_snapshot(_storage_module._shared_fs(), base.world)
+            restore_snapshot(shared_fs(), base.world)
         else:
             # With INMEMORYSTORAGE_PERSIST every storage shares this filesystem,
             # so emptying it (not creating another) is what makes a test fresh.
             clear_persistent_fs()
         if isinstance(base, _State) and base.own is not None and not storage.persist:
-            restore_snapshot(storage._target[0], base.own)
+            restore_snapshot(storage.filesystem, base.own)
         self.storage = storage
         self._prev_entry = _handler._storages.get("default", _MISSING)
         self._prev_wrapped = _default._wrapped
@@ -100,21 +107,21 @@ class _Layer:
         else:
             _handler._storages["default"] = self._prev_entry
         _default._wrapped = self._prev_wrapped
-        world = _storage_module._persistent_fs
+        world = persistent_fs()
         if self._world_before is not None:
-            restore_snapshot(_storage_module._shared_fs(), self._world_before)
+            restore_snapshot(shared_fs(), self._world_before)
         elif world is not None:
             clear_persistent_fs()
 
     def state(self) -> _State:
         """Return a snapshot of this layer's storage and of the process-wide filesystem."""
         assert self.storage is not None, "the layer is not entered"
-        world = _storage_module._persistent_fs
-        own = None if self.storage.persist else take_snapshot(self.storage._target[0])
+        world = persistent_fs()
+        own = None if self.storage.persist else take_snapshot(self.storage.filesystem)
         return _State(take_snapshot(world) if world is not None else None, own)
 
 
-_layers: list[_Layer] = []
+_layers: list[Layer] = []
 
 
 def _storages_setting() -> Any:
@@ -152,10 +159,10 @@ class fresh_storage:  # lower case: used like override_settings
     def __init__(self, **options: Any) -> None:
         InMemoryStorage(**options)  # a misspelt option fails here, not in the test
         self.options = options
-        self._entered: list[_Layer] = []
+        self._entered: list[Layer] = []
 
     def __enter__(self) -> InMemoryStorage:
-        layer = _Layer(self.options)
+        layer = Layer(self.options)
         storage = layer.__enter__()
         self._entered.append(layer)
         return storage
@@ -177,14 +184,14 @@ class fresh_storage:  # lower case: used like override_settings
 
             @functools.wraps(decorated)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with _Layer(options):
+                with Layer(options):
                     return await decorated(*args, **kwargs)
 
             return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(decorated)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with _Layer(options):
+            with Layer(options):
                 return decorated(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -233,19 +240,19 @@ class InMemoryStorageMixin(_TestCaseBase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        layer = _Layer(cls.inmemory_storage_options)
+        layer = Layer(cls.inmemory_storage_options)
         layer.__enter__()
         cls.addClassCleanup(cls._inmemory_class_cleanup, layer)
         super().setUpClass()
         cls._inmemory_class_state = layer.state()
 
     @classmethod
-    def _inmemory_class_cleanup(cls, layer: _Layer) -> None:
+    def _inmemory_class_cleanup(cls, layer: Layer) -> None:
         cls._inmemory_class_state = None
         layer.__exit__(None, None, None)
 
     def __call__(self, result: unittest.result.TestResult | None = None) -> Any:
-        layer = _Layer(self.inmemory_storage_options, type(self)._inmemory_class_state)
+        layer = Layer(self.inmemory_storage_options, type(self)._inmemory_class_state)
         with layer as storage:
             self.storage = storage
             if result is not None:
@@ -267,7 +274,7 @@ class _FailureWatcher:
     def _failed(self, err: Any) -> None:
         if not self._dumped:
             self._dumped = True
-            folder = _dump(self._test.storage, self._test.id())
+            folder = dump_files(self._test.storage, self._test.id())
             if folder is not None:
                 _point_to(folder, err)
 
@@ -310,7 +317,7 @@ def _dump_folder_name(test_id: str) -> str:
     return name
 
 
-def _dump(storage: InMemoryStorage, test_id: str) -> Path | None:
+def dump_files(storage: InMemoryStorage, test_id: str) -> Path | None:
     """Export *storage* to the dump folder's subfolder for *test_id*; return it, if any."""
     base = _dump_dir()
     if base is None:

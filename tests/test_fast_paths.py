@@ -12,17 +12,17 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 
-from inmemorystorage_fs import InMemoryStorage, _fs
+from inmemorystorage_fs import InMemoryStorage, _entries, _snapshot
 
 
 @pytest.fixture(params=["fast", "public-api"])
 def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> InMemoryStorage:
     """Return a fresh storage, once using MemoryFS's entries and once forced off them."""
     if request.param == "public-api":
-        monkeypatch.setattr(_fs, "MEMORY_INTERNALS", False)
-        assert _fs.memory_root(_fs.MemoryFS()) is None
+        monkeypatch.setattr(_entries, "MEMORY_INTERNALS", False)
+        assert _entries.tree_class(_entries.MemoryFS()) is not _entries.EntryTree
     else:
-        assert _fs.MEMORY_INTERNALS, "fs's internals changed: the fast path is off"
+        assert _entries.MEMORY_INTERNALS, "fs's internals changed: the fast path is off"
     return InMemoryStorage()
 
 
@@ -138,14 +138,15 @@ def test_concurrent_saves_of_one_name_make_two_files(store: InMemoryStorage) -> 
 
 def test_a_file_in_the_way_of_a_directory_fails_cleanly(store: InMemoryStorage) -> None:
     store.save("file.txt", ContentFile(b"x"))
-    with pytest.raises(FileExistsError, match="not a directory"):
+    with pytest.raises(FileExistsError, match="Not a directory") as exc_info:
         store.save("file.txt/child.txt", ContentFile(b"y"))
+    assert isinstance(exc_info.value, NotADirectoryError)
     assert read(store, "file.txt") == b"x"
 
 
 def test_allow_overwrite_replaces_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
     for internals in (True, False):
-        monkeypatch.setattr(_fs, "MEMORY_INTERNALS", internals)
+        monkeypatch.setattr(_entries, "MEMORY_INTERNALS", internals)
         storage = InMemoryStorage(allow_overwrite=True)
         assert storage.save("f.txt", ContentFile(b"one")) == "f.txt"
         assert storage.save("f.txt", ContentFile(b"two")) == "f.txt"
@@ -154,9 +155,9 @@ def test_allow_overwrite_replaces_in_place(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_a_swapped_root_is_followed(store: InMemoryStorage) -> None:
     store.save("before.txt", ContentFile(b"b"))
-    snapshot = _fs.take_snapshot(store.fs)
+    snapshot = _snapshot.take_snapshot(store.fs)
     store.save("after.txt", ContentFile(b"a"))
-    _fs.restore_snapshot(store.fs, snapshot)
+    _snapshot.restore_snapshot(store.fs, snapshot)
     assert store.exists("before.txt") and not store.exists("after.txt")
     assert store.save("after.txt", ContentFile(b"c")) == "after.txt"
     assert read(store, "after.txt") == b"c"

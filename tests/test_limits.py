@@ -9,8 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import storages
 
-from inmemorystorage_fs import FSStorage, InMemoryStorage
-from inmemorystorage_fs import storage as storage_module
+from inmemorystorage_fs import FSStorage, InMemoryStorage, _limits
 from tests.helpers import files_of
 
 
@@ -196,7 +195,7 @@ def test_threads_racing_for_the_last_bytes_never_pass_the_limit():
             # Writers hold this lock while they check and write, so the sum
             # taken under it is a true snapshot (a failed save's removal and
             # the next save's write cannot both land while we add up).
-            with storage_module._limit_lock:
+            with _limits._limit_lock:
                 peaks.append(used(storage))
 
     threads = [threading.Thread(target=save_many, args=(n,)) for n in range(8)]

@@ -16,8 +16,9 @@ from django.core.files.storage import FileSystemStorage, default_storage, storag
 from django.test import SimpleTestCase, TestCase, override_settings
 from django.utils.functional import empty
 
-from inmemorystorage_fs import InMemoryStorage
-from inmemorystorage_fs._fs import MemoryFS, open_fs, restore_snapshot, take_snapshot
+from inmemorystorage_fs import InMemoryStorage, _entries
+from inmemorystorage_fs._fs import MemoryFS, open_fs
+from inmemorystorage_fs._snapshot import restore_snapshot, take_snapshot
 from inmemorystorage_fs.testing import InMemoryStorageMixin, fresh_storage
 from tests.helpers import files_of
 from tests.testapp.models import Document
@@ -422,19 +423,26 @@ def _listing(source: Any) -> dict[str, Any]:
     } | {path: "dir" for path in source.walk.dirs()}
 
 
-@pytest.mark.parametrize("public_api", [False, True])
-def test_snapshot_restores_files_directories_and_file_times(public_api: bool) -> None:
+@pytest.fixture(params=["entries", "public-api"])
+def snapshot_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a snapshot test once on MemoryFS's entries and once forced onto the public API."""
+    if request.param == "public-api":
+        monkeypatch.setattr(_entries, "MEMORY_INTERNALS", False)
+    return str(request.param)
+
+
+def test_snapshot_restores_files_directories_and_file_times(snapshot_path: str) -> None:
     source = MemoryFS()
     _fill(source)
-    snapshot = take_snapshot(source, public_api=public_api)
+    snapshot = take_snapshot(source)
     expected = _listing(source)
     source.writebytes("g.txt", b"changed")
     source.removetree("d")
     source.writebytes("new.txt", b"n")
-    restore_snapshot(source, snapshot, public_api=public_api)
+    restore_snapshot(source, snapshot)
     assert _listing(source) == expected
     other = MemoryFS()
-    restore_snapshot(other, snapshot, public_api=public_api)
+    restore_snapshot(other, snapshot)
     assert _listing(other) == expected
 
 
@@ -451,7 +459,7 @@ def test_snapshot_falls_back_to_the_public_api_for_other_filesystems(tmp_path: P
     assert _listing(memory) == expected
 
 
-def test_a_snapshot_does_not_change_when_the_files_do() -> None:
+def test_a_snapshot_does_not_change_when_the_files_do(snapshot_path: str) -> None:
     source = MemoryFS()
     source.writebytes("f", b"original")
     snapshot = take_snapshot(source)

@@ -1,0 +1,116 @@
+"""The package's exceptions, and the one translation of ``fs`` errors into built-in ones.
+
+Every error a storage raises about a file names the normalized storage name
+(relative to the storage, with ``/``: the name ``save()`` returns), whatever
+spelling the caller used.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from django.core.exceptions import SuspiciousFileOperation
+
+from ._fs import errors
+
+__all__ = [
+    "FileInPathError",
+    "NameTaken",
+    "PathDoesNotExist",
+    "file_exists",
+    "file_in_path",
+    "is_a_directory",
+    "name_taken",
+    "no_space",
+    "not_found",
+    "os_error",
+]
+
+
+class PathDoesNotExist(FileNotFoundError):
+    """A name that is not in the storage (the name dj-inmemorystorage used)."""
+
+
+class FileInPathError(FileExistsError, NotADirectoryError):
+    """A file stands where a directory is needed.
+
+    A disk raises ``NotADirectoryError`` there; Django's ``InMemoryStorage``
+    raises ``FileExistsError``. Code written for either catches this one.
+    """
+
+
+class NameTaken(FileExistsError):
+    """A file or directory already has the name a new file was to take."""
+
+
+def _error(cls: type[OSError], code: int, name: str) -> OSError:
+    return cls(code, os.strerror(code), name)
+
+
+def not_found(name: str) -> OSError:
+    """Return the error for a *name* that is not in the storage."""
+    return _error(PathDoesNotExist, errno.ENOENT, name)
+
+
+def is_a_directory(name: str) -> OSError:
+    """Return the error for a directory *name* where a file is needed."""
+    return _error(IsADirectoryError, errno.EISDIR, name)
+
+
+def file_in_path(name: str) -> OSError:
+    """Return the error for a file *name* (or a file above it) where a directory is needed."""
+    return _error(FileInPathError, errno.ENOTDIR, name)
+
+
+def file_exists(name: str) -> OSError:
+    """Return the error for a *name* that is taken."""
+    return _error(FileExistsError, errno.EEXIST, name)
+
+
+def name_taken(name: str) -> NameTaken:
+    """Return the error for a new file's *name* that is taken."""
+    return NameTaken(errno.EEXIST, os.strerror(errno.EEXIST), name)
+
+
+def no_space(name: str, growth: int, max_size: int, used: int) -> OSError:
+    """Return the error for *name* growing by *growth* bytes past *max_size*."""
+    return OSError(
+        errno.ENOSPC,
+        f"No space left: writing {growth} more bytes to {name!r} would pass "
+        f"max_size={max_size} bytes ({used} bytes used)",
+        name,
+    )
+
+
+def os_error(exc: errors.FSError, name: str, through_file: bool = False) -> Exception:
+    """Return the built-in exception a Django storage raises for *exc* on *name*.
+
+    *through_file* says that a file stands on the way to *name*, which ``fs``
+    reports as a missing resource.
+    """
+    if isinstance(exc, errors.ResourceNotFound):
+        return file_in_path(name) if through_file else not_found(name)
+    if isinstance(exc, errors.FileExpected):
+        return is_a_directory(name)
+    if isinstance(exc, errors.DirectoryExpected):
+        return file_in_path(name)
+    if isinstance(exc, (errors.FileExists, errors.DirectoryExists, errors.DestinationExists)):
+        return file_exists(name)
+    if isinstance(exc, errors.InsufficientStorage):
+        return _error(OSError, errno.ENOSPC, name)
+    if isinstance(exc, (errors.PermissionDenied, errors.ResourceReadOnly)):
+        return _error(PermissionError, errno.EACCES, name)
+    if isinstance(exc, errors.NoSysPath):
+        return NotImplementedError("This backend doesn't support absolute paths.")
+    if isinstance(exc, errors.IllegalBackReference):
+        return SuspiciousFileOperation(f"The file name {name!r} points outside the storage.")
+    if isinstance(exc, errors.InvalidPath):
+        return ValueError(f"The file name {name!r} is not usable: {exc}")
+    if isinstance(exc, errors.Unsupported):
+        return NotImplementedError(f"{exc} ({name!r})")
+    original = getattr(exc, "exc", None)
+    if isinstance(original, OSError) and original.errno:
+        # A real disk's own error (ENAMETOOLONG, EROFS, ...) says more than EIO.
+        return _error(OSError, original.errno, name)
+    return OSError(errno.EIO, str(exc), name)

@@ -1,0 +1,206 @@
+"""``max_size``: a tree mixin that refuses writes past a number of bytes, like a full disk.
+
+The bytes in use are counted once, by walking the tree, and then kept up to
+date by the tree's own writes, so the room check costs the same with 10,000
+files as with 10. Every change made through any storage's tree takes a number
+(``_tree.note_write``); when the latest number is not the one this tree
+last accounted for, someone else wrote (another storage at the same
+persistent location, a rollback), and the next check counts again. Writes
+made on ``storage.filesystem`` directly bypass storages, so the count sees
+them only after the next write through another storage.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import IO, Any
+
+from ._errors import name_taken, no_space
+from ._fs import FS
+from ._tree import Staged, Tree, note_write, writes
+
+__all__ = ["limited", "max_size_problem"]
+
+# One lock for every storage with a max_size, so that two handles (perhaps of
+# two storages at one persistent location) cannot both take the last bytes.
+_limit_lock = threading.RLock()
+
+
+def max_size_problem(value: object) -> str | None:
+    """Return why *value* cannot be a ``max_size``, or None if it can."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return None
+    return f"max_size must be a number of bytes (an int >= 0) or None, not {value!r}."
+
+
+class _Limited(Tree):
+    """The ``max_size`` behaviour, mixed in before a ``Tree`` class."""
+
+    def __init__(self, fs: FS, root: str = "", *, max_size: int) -> None:
+        super().__init__(fs, root)
+        self.max_size = max_size
+        self._used = 0
+        self._counted_at = -1  # no count yet
+
+    def _in_use(self) -> int:
+        """Return the bytes in use, counting them again if anyone else wrote since."""
+        if self._counted_at != writes():
+            self._used = self.used_bytes()
+            self._counted_at = writes()
+        return self._used
+
+    def _grew(self, growth: int, before: int) -> None:
+        """Account for this tree's own write of *growth* bytes, made after change *before*."""
+        if writes() == self._counted_at + 1 and before == self._counted_at:
+            self._used += growth  # only our own write happened since the count
+            self._counted_at = writes()
+        else:
+            self._counted_at = -1
+
+    def check_room(self, name: str, growth: int) -> None:
+        """Raise ENOSPC if *name* growing by *growth* bytes would pass ``max_size``."""
+        if growth <= 0:
+            return
+        used = self._in_use()
+        if used + growth > self.max_size:
+            raise no_space(name, growth, self.max_size, used)
+
+    def _staged_size(self, staged: Staged) -> int:
+        """Return the size of *staged*, reading chunks still to be read into memory."""
+        # The size must be known before the file appears.
+        if staged.entry is not None:
+            assert staged.entry._bytes_file is not None
+            return len(staged.entry._bytes_file.getvalue())
+        data = b"".join(staged.data())
+        staged.chunks = iter((data,))
+        return len(data)
+
+    def _is_file(self, name: str) -> bool:
+        try:
+            self.size(name)
+        except OSError:
+            return False
+        return True
+
+    def add(self, name: str, staged: Staged) -> None:
+        with _limit_lock:
+            if self.exists(name):
+                raise name_taken(name)  # before the room check: the caller may replace it
+            size = self._staged_size(staged)
+            self.check_room(name, size)
+            before = writes()
+            super().add(name, staged)
+            self._grew(size, before)
+
+    def replace(self, name: str, staged: Staged) -> None:
+        with _limit_lock:
+            size = self._staged_size(staged)
+            old = self.size(name) if self.exists(name) else 0
+            self.check_room(name, size - old)
+            before = writes()
+            super().replace(name, staged)
+            self._grew(size - old, before)
+
+    def remove(self, name: str) -> None:
+        with _limit_lock:
+            try:
+                freed: int | None = self.size(name)
+            except OSError:
+                freed = None  # a directory tree (count again) or nothing
+            before = writes()
+            super().remove(name)
+            if freed is None:
+                self._counted_at = -1
+            else:
+                self._grew(-freed, before)
+
+    def clear(self) -> None:
+        with _limit_lock:
+            super().clear()
+            self._counted_at = -1
+
+    def open(self, name: str, mode: str) -> IO[bytes]:
+        if mode == "rb":
+            return super().open(name, mode)
+        with _limit_lock:
+            emptied = self.size(name) if mode.startswith("w") and self._is_file(name) else 0
+            before = writes()
+            handle = super().open(name, mode)
+            self._grew(-emptied, before)  # "w" empties the file; opening adds nothing
+        return _LimitedFile(handle, self, name, appending="a" in mode)  # type: ignore[return-value]
+
+
+def limited(tree_class: type[Tree], fs: FS, root: str, max_size: int) -> Tree:
+    """Return a tree of *tree_class* over *fs* at *root* that holds at most *max_size* bytes."""
+    return _limited_class(tree_class)(fs, root, max_size=max_size)
+
+
+_classes: dict[type[Tree], type[_Limited]] = {}
+
+
+def _limited_class(tree_class: type[Tree]) -> type[_Limited]:
+    found = _classes.get(tree_class)
+    if found is None:
+        made = type(f"Limited{tree_class.__name__}", (_Limited, tree_class), {})
+        found = _classes.setdefault(tree_class, made)
+    return found
+
+
+class _LimitedFile:
+    """A binary write handle that refuses to grow its storage past ``max_size``."""
+
+    def __init__(self, handle: IO[bytes], tree: _Limited, name: str, appending: bool) -> None:
+        self._handle = handle
+        self._tree = tree
+        self._name = name
+        self._appending = appending
+
+    def write(self, data: Any) -> int:
+        """Write *data* if the storage has room for what it adds, else raise ENOSPC."""
+        length = memoryview(data).nbytes
+        with _limit_lock:
+            position, end = self._position_and_end()
+            growth = (end if self._appending else position) + length - end
+            self._tree.check_room(self._name, growth)
+            before = writes()
+            note_write()
+            written = self._handle.write(data)
+            self._tree._grew(max(growth, 0), before)
+            return written
+
+    def _position_and_end(self) -> tuple[int, int]:
+        """Return the handle's position and the file's size, leaving the position as it was."""
+        position = self._handle.tell()
+        end = self._handle.seek(0, os.SEEK_END)
+        self._handle.seek(position)
+        return position, end
+
+    def writelines(self, lines: Any) -> None:
+        """Write each of *lines* through ``write()``."""
+        for line in lines:
+            self.write(line)
+
+    def truncate(self, size: int | None = None) -> int:
+        """Truncate (or zero-extend, if there is room) the file to *size* bytes."""
+        with _limit_lock:
+            end = self._position_and_end()[1]
+            target = self._handle.tell() if size is None else size
+            self._tree.check_room(self._name, target - end)
+            before = writes()
+            note_write()
+            result = self._handle.truncate(size)
+            self._tree._grew(target - end, before)
+            return result
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._handle, attr)
+
+    def __iter__(self) -> Any:
+        return iter(self._handle)
+
+    def __enter__(self) -> _LimitedFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._handle.close()

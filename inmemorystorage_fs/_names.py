@@ -1,0 +1,162 @@
+"""Names: the one name normalizer, open() modes, URL joining, and whose naming hooks run."""
+
+from __future__ import annotations
+
+import functools
+import os
+import posixpath
+from typing import Any
+from urllib.parse import urljoin
+
+from django.core.exceptions import SuspiciousFileOperation
+from django.utils.encoding import filepath_to_uri
+
+__all__ = ["NAMING_HOOKS", "binary_mode", "join_url", "normalize_name", "overrides_any"]
+
+_MODE_CHARS = frozenset("rwaxbt+")
+
+
+def normalize_name(name: Any, location: str | None = None) -> str:
+    """Return *name* as a path relative to the storage root, or raise if it leaves it.
+
+    ``/`` and ``\\`` both separate directories (as Django's ``generate_filename``
+    treats them); empty and ``.`` segments vanish; ``..`` climbs. The result
+    has no leading or trailing ``/``; the root itself is ``""``.
+
+    *location* is the storage's absolute location (with ``/``), if it has one:
+    as ``FileSystemStorage`` does through ``safe_join``, an absolute name, or
+    one that climbs out with ``..``, is then read against it, and is accepted
+    when it ends up inside it. Without *location*, names never leave the root.
+    """
+    if not isinstance(name, str):
+        if name is None or not isinstance(name, os.PathLike):
+            raise TypeError(f"A file name must be a str, not {type(name).__name__}.")
+        name = os.fspath(name)
+        if not isinstance(name, str):
+            raise TypeError(f"A file name must be a str, not {type(name).__name__}.")
+    if "\0" in name:
+        raise ValueError(f"The file name {name!r} contains a NUL byte.")
+    if "\\" not in name:
+        # Most names are already normal: one split and three C-level scans.
+        segments = name.split("/")
+        if "" not in segments and "." not in segments and ".." not in segments:
+            return name
+    posix = name.replace("\\", "/")
+    if location is not None:
+        return _inside(name, posixpath.normpath(posixpath.join(location, posix)), location)
+    if posix.startswith("/"):
+        raise SuspiciousFileOperation(
+            f"The file name {name!r} is absolute; names are relative to the storage."
+        )
+    parts: list[str] = []
+    for part in posix.split("/"):
+        if part == "..":
+            if not parts:
+                raise _outside(name)
+            parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _inside(name: str, joined: str, location: str) -> str:
+    """Return the absolute, normal path *joined* relative to *location*, or raise."""
+    if joined.startswith("//"):
+        joined = "/" + joined.lstrip("/")  # normpath keeps a leading "//"
+    if location == "/":
+        return joined.lstrip("/")
+    if joined == location:
+        return ""
+    if joined.startswith(location + "/"):
+        return joined[len(location) + 1 :]
+    raise _outside(name)
+
+
+def _outside(name: str) -> SuspiciousFileOperation:
+    return SuspiciousFileOperation(f"The file name {name!r} points outside the storage.")
+
+
+def binary_mode(mode: Any) -> str:
+    """Return the binary ``fs`` mode for the ``open()`` mode *mode*, or raise naming it."""
+    if not isinstance(mode, str):
+        raise TypeError(f"open() mode must be a str such as 'rb', not {mode!r}.")
+    chars = set(mode)
+    if (
+        len(chars) != len(mode)
+        or not chars <= _MODE_CHARS
+        or len(chars & set("rwax")) != 1
+        or {"b", "t"} <= chars
+    ):
+        raise ValueError(f"invalid mode: {mode!r}")
+    return mode.replace("t", "").replace("b", "") + "b"
+
+
+def join_url(base_url: str, name: str) -> str:
+    """Return the URL of *name* under *base_url*, as ``FileSystemStorage.url()`` gives it.
+
+    Leading ``/`` and ``\\`` are dropped and the name is quoted the way
+    ``encodeURIComponent`` does, so no name reaches another host or scheme.
+    One deliberate difference: where ``..`` segments would climb above
+    *base_url*, they are quoted instead, so the URL never leaves *base_url*.
+    """
+    uri = filepath_to_uri(name).lstrip("/")
+    if (
+        _joins_by_concatenation(base_url)
+        and not uri.startswith(".")
+        and "/." not in uri
+        and "//" not in uri
+    ):
+        return base_url + uri
+    url = urljoin(base_url, uri)
+    if url.startswith(base_url) or not _has_dot_segment(uri):
+        return url
+    quoted = "/".join("%2E" * len(s) if s in (".", "..") else s for s in uri.split("/"))
+    return urljoin(base_url, quoted)
+
+
+def _has_dot_segment(uri: str) -> bool:
+    segments = uri.split("/")
+    return "." in segments or ".." in segments
+
+
+@functools.lru_cache(maxsize=64)
+def _joins_by_concatenation(base_url: str) -> bool:
+    """Return True if ``urljoin(base_url, uri)`` is ``base_url + uri`` for our URIs.
+
+    A quoted name with no empty segment and none starting with a dot has no
+    scheme, query, fragment or dot segment, so only the base decides: it must
+    end with ``/`` and urljoin must leave it as it is (no dot segments, query
+    or fragment to resolve).
+    """
+    return (
+        base_url.endswith("/")
+        and "?" not in base_url
+        and "#" not in base_url
+        and urljoin(base_url, "a/b%20c") == base_url + "a/b%20c"
+    )
+
+
+#: The methods Django's ``Storage.save()`` and ``FileField`` call, which a subclass
+#: may override: ``save()``'s shortcut steps aside when any of them is.
+NAMING_HOOKS = (
+    "_save",
+    "_open",
+    "exists",
+    "get_available_name",
+    "get_alternative_name",
+    "get_valid_name",
+    "generate_filename",
+    "is_name_available",
+)
+
+_OVERRIDES: dict[tuple[type, type], bool] = {}
+
+
+def overrides_any(cls: type, base: type) -> bool:
+    """Return True if *cls* overrides any of *base*'s ``NAMING_HOOKS``."""
+    key = (cls, base)
+    try:
+        return _OVERRIDES[key]
+    except KeyError:
+        found = any(getattr(cls, hook) is not getattr(base, hook) for hook in NAMING_HOOKS)
+        return _OVERRIDES.setdefault(key, found)

@@ -1,0 +1,123 @@
+"""Snapshots: the files of a filesystem at one moment, for per-test rollback and pickling.
+
+Re-saving every file of a test class before each test costs a write per
+file. A MemoryFS is a tree of ``_DirEntry`` objects whose file contents live
+in ``io.BytesIO`` buffers, and CPython shares bytes between
+``BytesIO.getvalue()`` and ``BytesIO(bytes)`` until one side writes. So a
+snapshot is a frozen copy of the entry tree holding the stored ``bytes``
+themselves, and restoring one builds new entries around the same bytes and
+swaps the filesystem's root: no file content is copied either way. Where
+``_entries.has_entries()`` says no, the same frozen form is read and written
+through the public API. A snapshot holds only tuples, strings, floats and
+bytes, so it pickles.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ._entries import Entry, has_entries
+from ._fs import FS, ResourceType, memoryfs
+from ._tree import note_write
+
+__all__ = ["Snapshot", "restore_snapshot", "take_snapshot"]
+
+# (name, (created, accessed, modified), bytes of a file or children of a directory)
+_Frozen = tuple[str, tuple[float, float, float], "bytes | tuple[_Frozen, ...]"]
+
+
+class Snapshot:
+    """The files, directories and times of a filesystem at one moment."""
+
+    __slots__ = ("tree",)
+
+    def __init__(self, tree: _Frozen) -> None:
+        self.tree = tree
+
+    def __getstate__(self) -> _Frozen:
+        return self.tree
+
+    def __setstate__(self, state: _Frozen) -> None:
+        self.tree = state
+
+
+def take_snapshot(source: FS) -> Snapshot:
+    """Return a snapshot of every file and directory of *source*, sharing the bytes."""
+    if has_entries(source):
+        with source._lock:
+            return Snapshot(_freeze(source.__dict__["root"]))
+    with source.lock():
+        return Snapshot(("", (0.0, 0.0, 0.0), _freeze_public(source, "/")))
+
+
+def restore_snapshot(target: FS, snapshot: Snapshot) -> None:
+    """Make *target* hold exactly the files, directories and times of *snapshot*."""
+    if has_entries(target):
+        root = _thaw(snapshot.tree)
+        with target._lock:
+            target.__dict__["root"] = root
+    else:
+        with target.lock():
+            target.removetree("/")
+            for child in _children(snapshot.tree):
+                _write_public(target, "/" + child[0], child)
+    note_write()
+
+
+def _freeze(entry: Entry) -> _Frozen:
+    """Return *entry* and everything below it as nested tuples."""
+    times = (entry.created_time, entry.accessed_time, entry.modified_time)
+    if entry._bytes_file is None:
+        return entry.name, times, tuple(_freeze(child) for child in entry._dir.values())
+    # getvalue() hands out the buffer itself; BytesIO copies it before its
+    # next write, so the snapshot never changes.
+    return entry.name, times, entry._bytes_file.getvalue()
+
+
+def _thaw(frozen: _Frozen) -> Any:
+    """Return a new entry tree for *frozen*, sharing its bytes."""
+    name, (created, accessed, modified), payload = frozen
+    if isinstance(payload, bytes):
+        entry = memoryfs._DirEntry(ResourceType.file, name)
+        entry._bytes_file = io.BytesIO(payload)  # shares payload until written
+    else:
+        entry = memoryfs._DirEntry(ResourceType.directory, name)
+        for child in payload:
+            entry._dir[child[0]] = _thaw(child)
+    entry.created_time, entry.accessed_time, entry.modified_time = created, accessed, modified
+    return entry
+
+
+def _freeze_public(source: FS, path: str) -> tuple[_Frozen, ...]:
+    """Return the children of the directory *path* of *source*, read through the public API."""
+    frozen: list[_Frozen] = []
+    for info in source.scandir(path, namespaces=("details",)):
+        child = f"{path.rstrip('/')}/{info.name}"
+        raw: dict[str, Any] = dict(info.raw["details"])
+        times = (
+            float(raw.get("created") or 0.0),
+            float(raw.get("accessed") or 0.0),
+            float(raw.get("modified") or 0.0),
+        )
+        payload = _freeze_public(source, child) if info.is_dir else source.readbytes(child)
+        frozen.append((info.name, times, payload))
+    return tuple(frozen)
+
+
+def _children(frozen: _Frozen) -> tuple[_Frozen, ...]:
+    """Return the children of the frozen directory *frozen*."""
+    payload = frozen[2]
+    return () if isinstance(payload, bytes) else payload
+
+
+def _write_public(target: FS, path: str, frozen: _Frozen) -> None:
+    """Write the frozen entry *frozen* to *path* on *target* through the public API."""
+    _name, (_created, accessed, modified), payload = frozen
+    if isinstance(payload, bytes):
+        target.writebytes(path, payload)
+    else:
+        target.makedir(path, recreate=True)
+        for child in payload:
+            _write_public(target, path + "/" + child[0], child)
+    target.setinfo(path, {"details": {"accessed": accessed, "modified": modified}})

@@ -1,0 +1,384 @@
+"""``Tree``: the storage operations on normalized names, over the public ``fs`` API.
+
+A storage makes one call on its tree per operation. The tree speaks the names
+``_names.normalize_name`` returns (``""`` is the storage root) and raises only
+built-in exceptions: this module is the only place that catches ``fs.errors``,
+and it hands them to ``_errors.os_error`` in one context manager.
+``_entries.EntryTree`` serves the same calls faster for a plain ``MemoryFS``
+and comes back here whenever it cannot.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import IO, Any
+
+from ._errors import file_in_path, is_a_directory, name_taken, os_error
+from ._fs import FS, OSFS, OpenerError, errors, open_fs
+
+__all__ = [
+    "DELETE_RETRIES",
+    "LINK_RETRIES",
+    "Staged",
+    "Tree",
+    "note_write",
+    "open_folder",
+    "open_url",
+    "translate",
+    "writes",
+]
+
+#: A concurrent delete can take a new file's parent directories between their
+#: creation and the file's; each retry creates them again. Ten lost races in a
+#: row means something keeps deleting, and the caller should hear of it.
+LINK_RETRIES = 10
+#: Another thread may keep saving into a directory tree that is being deleted;
+#: each retry deletes what it added. A hundred rounds outlast any test's writer.
+DELETE_RETRIES = 100
+
+_READ_ONLY = frozenset({"rb"})
+
+# Every change made through a tree takes the next number; a max_size tree
+# compares it with the number it last accounted for to know whether anyone
+# else wrote since (see _limits). next() on a count is atomic in CPython.
+_write_numbers = itertools.count(1)
+_last_write = 0
+
+
+def note_write() -> None:
+    """Record that some filesystem changed (call it after the change)."""
+    global _last_write
+    _last_write = next(_write_numbers)
+
+
+def writes() -> int:
+    """Return the number of the latest recorded change."""
+    return _last_write
+
+
+@dataclass(slots=True)
+class Staged:
+    """Content for a new file, read (``entry``) or still to be read (``chunks``)."""
+
+    chunks: Iterator[bytes] | None
+    size_hint: int = 0
+    entry: Any = field(default=None)
+
+    def data(self) -> Iterable[bytes]:
+        """Return the content as chunks, once."""
+        chunks, self.chunks = self.chunks, None
+        if chunks is None:
+            raise RuntimeError("staged content was already consumed")
+        return chunks
+
+
+class _Translate:
+    """Turn an ``fs`` error raised in the block into the built-in one for *name*."""
+
+    __slots__ = ("name", "tree")
+
+    def __init__(self, tree: Tree | None, name: str) -> None:
+        self.tree = tree
+        self.name = name
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, errors.FSError):
+            through = (
+                self.tree is not None
+                and isinstance(exc, errors.ResourceNotFound)
+                and self.tree.through_file(self.name)
+            )
+            raise os_error(exc, self.name, through) from None
+
+
+def translate(shown: str) -> _Translate:
+    """Return a context manager turning ``fs`` errors into built-in ones naming *shown*."""
+    return _Translate(None, shown)
+
+
+def open_url(url: str, *, writeable: bool = False, create: bool = False) -> FS:
+    """Open the FS URL *url*; raise ``ValueError`` if no opener knows it."""
+    try:
+        with translate(url):
+            return open_fs(url, writeable=writeable, create=create)
+    except OpenerError as exc:
+        raise ValueError(f"Cannot open {url!r}: {exc}") from None
+
+
+def open_folder(path: str) -> FS:
+    """Open the folder *path* (created if missing) as a filesystem, never as an FS URL."""
+    with translate(path):
+        return OSFS(path, create=True)
+
+
+class Tree:
+    """A storage's files: the directory *root* ("" for the whole) of the filesystem *fs*."""
+
+    def __init__(self, fs: FS, root: str = "") -> None:
+        self.fs = fs
+        self.root = root
+
+    def path(self, name: str) -> str:
+        """Return the filesystem path of the storage name *name*."""
+        return f"{self.root}/{name}" if name else self.root or "/"
+
+    def errors(self, name: str) -> _Translate:
+        """Return a context manager translating ``fs`` errors about *name*."""
+        return _Translate(self, name)
+
+    def through_file(self, name: str) -> bool:
+        """Return True if a file stands where a directory above *name* should be."""
+        parts = name.split("/")
+        try:
+            for end in range(1, len(parts)):
+                if self.fs.isfile(self.path("/".join(parts[:end]))):
+                    return True
+        except errors.FSError:
+            return False
+        return False
+
+    # -- asking ---------------------------------------------------------------
+
+    def exists(self, name: str) -> bool:
+        """Return True if a file or directory *name* exists."""
+        with self.errors(name):  # a real disk refuses a name too long for it
+            return bool(self.fs.exists(self.path(name)))
+
+    def read(self, name: str) -> bytes:
+        """Return the bytes of the file *name*, recording the access."""
+        with self.errors(name):
+            return bytes(self.fs.readbytes(self.path(name)))
+
+    def size(self, name: str) -> int:
+        """Return the size in bytes of the file *name*."""
+        info = self._details(name)
+        if info["is_dir"]:
+            raise is_a_directory(name)
+        return int(info["size"])
+
+    def stamp(self, name: str, key: str) -> float | None:
+        """Return *name*'s ``created``, ``accessed`` or ``modified`` timestamp."""
+        value: float | None = self._details(name)[key]
+        return value
+
+    def _details(self, name: str) -> dict[str, Any]:
+        with self.errors(name):
+            info = self.fs.getinfo(self.path(name), namespaces=("details",))
+        details: dict[str, Any] = dict(info.raw["details"])
+        details["is_dir"] = info.is_dir
+        return details
+
+    def listdir(self, name: str) -> tuple[list[str], list[str]]:
+        """Return the sorted directory and file names directly in the directory *name*."""
+        try:
+            infos = list(self.fs.scandir(self.path(name)))
+        except errors.ResourceNotFound:
+            if not name and self.root:
+                return [], []  # the root of an emptied shared filesystem
+            with self.errors(name):
+                raise
+        except errors.FSError:
+            with self.errors(name):
+                raise
+        directories = sorted(info.name for info in infos if info.is_dir)
+        files = sorted(info.name for info in infos if not info.is_dir)
+        return directories, files
+
+    def used_bytes(self) -> int:
+        """Return the bytes taken by every file under the root."""
+        return sum(
+            info.size
+            for _path, info in self.fs.walk.info(
+                self.root or "/", namespaces=["details"], ignore_errors=True
+            )  # a directory deleted during the walk holds nothing
+            if not info.is_dir
+        )
+
+    def view(self) -> FS:
+        """Return the filesystem rooted at the storage's root."""
+        if not self.root:
+            return self.fs
+        with self.errors(""):
+            self.fs.makedirs(self.root, recreate=True)
+            return self.fs.opendir(self.root)
+
+    def syspath(self, name: str) -> str:
+        """Return *name*'s path on the OS, or raise ``NotImplementedError``."""
+        with self.errors(name):
+            return str(self.fs.getsyspath(self.path(name)))
+
+    # -- reading and writing ----------------------------------------------
+
+    def open(self, name: str, mode: str) -> IO[bytes]:
+        """Return a new binary handle on *name*, independent of every other, in fs *mode*."""
+        if mode in _READ_ONLY:
+            # A snapshot shares the stored bytes until someone writes to the
+            # handle, which then writes to its own copy: readers never see a
+            # half-rewritten file and never change the stored one.
+            return io.BytesIO(self.read(name))
+        with self.errors(name):
+            if mode.startswith("r"):
+                handle: IO[bytes] = self.fs.openbin(self.path(name), mode)
+            else:
+                handle = self._create(name, mode)
+        note_write()
+        return handle
+
+    def _create(self, name: str, mode: str) -> IO[bytes]:
+        """Open *name* for writing with *mode*, creating its parents if missing."""
+        path = self.path(name)
+        existed = "x" not in mode and self.fs.exists(path)
+        try:
+            handle: IO[bytes] = self.fs.openbin(path, mode)
+        except errors.ResourceNotFound:
+            # Under the filesystem's lock (which removetree() holds too), a
+            # concurrent delete of the tree cannot slip in before the open.
+            with self.fs.lock():
+                self.make_parents(name)
+                handle = self.fs.openbin(path, mode)
+        if not existed:
+            self.touch(_parent(name))
+        return handle
+
+    def make_parents(self, name: str) -> None:
+        """Create the directories missing above *name*; raise if a file is in the way."""
+        missing = []
+        parent = _parent(name)
+        while True:
+            try:
+                is_dir = self.fs.getinfo(self.path(parent)).is_dir
+            except errors.ResourceNotFound:
+                if not parent:
+                    # The root itself went (the shared filesystem was emptied).
+                    self.fs.makedirs(self.root, recreate=True)
+                    break
+                missing.append(parent)
+                parent = _parent(parent)
+                continue
+            if not is_dir:
+                raise file_in_path(name)
+            break
+        for directory in reversed(missing):
+            try:
+                self.fs.makedir(self.path(directory), recreate=True)
+            except errors.ResourceNotFound:
+                return  # a concurrent delete took a parent: the caller tries again
+        self.touch(parent)
+
+    def touch(self, directory: str) -> None:
+        """Record that the directory *directory* gained or lost a child."""
+        now = time.time()
+        try:
+            self.fs.setinfo(self.path(directory), {"details": {"modified": now, "accessed": now}})
+        except errors.ResourceNotFound:
+            pass  # deleted concurrently: nothing left to date
+
+    def stage(self, chunks: Iterator[bytes], size_hint: int) -> Staged:
+        """Return *chunks* ready for ``add()``; here they are read while written."""
+        return Staged(chunks, size_hint)
+
+    def add(self, name: str, staged: Staged) -> None:
+        """Create the file *name* holding *staged*; raise ``NameTaken`` if the name is taken.
+
+        Creation is exclusive, and a failure while writing leaves no file.
+        """
+        with self.errors(name):
+            try:
+                handle = self._create(name, "xb")
+            except errors.FileExists:
+                raise name_taken(name) from None
+        try:
+            with handle:
+                for chunk in staged.data():
+                    handle.write(chunk)
+        except BaseException:
+            self._discard(name)
+            raise
+        finally:
+            note_write()
+
+    def replace(self, name: str, staged: Staged) -> None:
+        """Replace the file *name* with *staged* so that readers see the old bytes or the new."""
+        data = b"".join(staged.data())
+        self.write_whole(name, data)
+
+    def write_whole(self, name: str, data: bytes) -> None:
+        """Make *data* the content of the file *name* in one step."""
+        # writebytes() truncates and then writes: a reader in between would
+        # get an empty or short file. A sibling renamed over it is atomic.
+        path = self.path(name)
+        directory, base = path.rsplit("/", 1)
+        part = f"{directory}/.{base}.{uuid.uuid4().hex}.part"
+        with self.errors(name):
+            if self.fs.isdir(path):
+                raise is_a_directory(name)
+            if not self.fs.exists(directory or "/"):
+                self.make_parents(name)
+            self.fs.writebytes(part, data)
+            try:
+                self.fs.move(part, path, overwrite=True)
+            except BaseException:
+                self.fs.remove(part)
+                raise
+        note_write()
+
+    def _discard(self, name: str) -> None:
+        """Remove the file *name* if it is there."""
+        try:
+            self.fs.remove(self.path(name))
+        except errors.ResourceNotFound:
+            return
+        self.touch(_parent(name))
+
+    def remove(self, name: str) -> None:
+        """Remove the file or directory tree *name*; a missing name is no error."""
+        path = self.path(name)
+        for attempt in range(DELETE_RETRIES):
+            try:
+                try:
+                    self.fs.remove(path)
+                except errors.FileExpected:
+                    self.fs.removetree(path)
+            except errors.ResourceNotFound:
+                if self.through_file(name):
+                    raise file_in_path(name) from None
+                return  # already gone (perhaps deleted by another thread)
+            except errors.DirectoryExpected:
+                return  # removed by another thread between the two calls
+            except errors.DirectoryNotEmpty:
+                if attempt < DELETE_RETRIES - 1:
+                    continue  # another thread saved into the tree meanwhile: go again
+                with self.errors(name):
+                    raise
+            except errors.FSError:
+                with self.errors(name):
+                    raise
+            break
+        self.touch(_parent(name))
+        note_write()
+
+    def clear(self) -> None:
+        """Remove every file and directory under the root."""
+        try:
+            self.fs.removetree(self.root or "/")
+        except errors.ResourceNotFound:
+            pass
+        if self.root:
+            self.fs.makedirs(self.root, recreate=True)
+        note_write()
+
+
+def _parent(name: str) -> str:
+    """Return the storage name of *name*'s directory ("" for the root)."""
+    return name.rpartition("/")[0]
