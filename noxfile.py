@@ -193,3 +193,24 @@ def setuptools(session: nox.Session, version: str, state: str) -> None:
         session.run("python", "-c", "import setuptools", success_codes=[1], silent=True)
     session.run("python", "-c", SETUPTOOLS_CHECK)
     run_suite(session)
+
+
+FS_NEXT_CHECK = """
+import fs, fs.memoryfs, importlib.metadata as m
+from inmemorystorage_fs import _entries
+assert _entries.MEMORY_INTERNALS, "the entries probe refused fs-next's MemoryFS"
+print("fs-next", m.version("fs-next"), "; entries fast path on")
+"""
+
+
+@nox.session
+@nox.parametrize("python,version", [_param("3.12", id="django6.0-py3.12")])
+def fs_next(session: nox.Session, version: str) -> None:
+    """Run the suite on fs-next, the maintained fork that installs the same ``fs`` package."""
+    skip_if_missing(session, version)
+    install(session, "6.0")
+    # The two distributions ship the same package: fs must go before fs-next comes.
+    session.run("python", "-m", "pip", "uninstall", "--yes", "fs")
+    session.install("fs-next")
+    session.run("python", "-c", FS_NEXT_CHECK)
+    run_suite(session)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import functools
 import os
+import pathlib
 import posixpath
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.utils import validate_file_name
 from django.utils.encoding import filepath_to_uri
 
-__all__ = ["NAMING_HOOKS", "binary_mode", "join_url", "normalize_name", "overrides_any"]
+__all__ = [
+    "NAMING_HOOKS",
+    "available_name",
+    "binary_mode",
+    "join_url",
+    "normalize_name",
+    "overrides_any",
+]
 
 _MODE_CHARS = frozenset("rwaxbt+")
 
@@ -160,3 +169,39 @@ def overrides_any(cls: type, base: type) -> bool:
     except KeyError:
         found = any(getattr(cls, hook) is not getattr(base, hook) for hook in NAMING_HOOKS)
         return _OVERRIDES.setdefault(key, found)
+
+
+class _Naming(Protocol):
+    def is_name_available(self, name: str, max_length: int | None = None) -> bool: ...
+    def get_alternative_name(self, file_root: str, file_ext: str) -> str: ...
+
+
+def available_name(storage: _Naming, name: str, max_length: int | None) -> str:
+    """Return a free name like *name* for *storage*, as Django 5.1+'s ``Storage`` picks it.
+
+    Django 4.2's ``Storage.get_available_name()`` does not ask
+    ``is_name_available()``; this is 5.1's loop, so that every supported Django
+    picks names (and truncates, and raises) the same way.
+    """
+    name = str(name).replace("\\", "/")
+    dir_name, file_name = os.path.split(name)
+    if ".." in pathlib.PurePath(dir_name).parts:
+        raise SuspiciousFileOperation(f"Detected path traversal attempt in '{dir_name}'")
+    validate_file_name(file_name)
+    file_ext = "".join(pathlib.PurePath(file_name).suffixes)
+    file_root = file_name.removesuffix(file_ext)
+    while not storage.is_name_available(name, max_length=max_length):
+        name = os.path.join(dir_name, storage.get_alternative_name(file_root, file_ext))
+        if max_length is None:
+            continue
+        truncation = len(name) - max_length
+        if truncation > 0:
+            file_root = file_root[:-truncation]
+            if not file_root:
+                raise SuspiciousFileOperation(
+                    f'Storage can not find an available filename for "{name}". '
+                    "Please make sure that the corresponding file field "
+                    'allows sufficient "max_length".'
+                )
+            name = os.path.join(dir_name, storage.get_alternative_name(file_root, file_ext))
+    return name

@@ -10,6 +10,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from ._limits import max_size_problem
+from ._options import permission_problem
 from .storage import FSStorage
 
 __all__ = ["check_settings"]
@@ -59,12 +60,12 @@ def _check_storage(alias: str, config: Any) -> list[CheckMessage]:
         found.append(Error(f"{where}: {problem}", id="inmemorystorage_fs.E003"))
         del options["max_size"]
     for key in ("file_permissions_mode", "directory_permissions_mode"):
-        mode = options.get(key)
-        if mode is not None and (isinstance(mode, bool) or not isinstance(mode, int)):
+        problem = permission_problem(options.get(key))
+        if problem:
             found.append(
                 Warning(
-                    f"{where}[{key!r}] is {mode!r}: accepted, as Django's storages accept "
-                    "it, but FileSystemStorage would fail on it when saving a file.",
+                    f"{where}[{key!r}]: {problem}. Memory accepts any value, as Django's "
+                    "storages do, but the same settings on a disk would fail on save.",
                     hint="Give an int such as 0o644, or None.",
                     id="inmemorystorage_fs.W001",
                 )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-import pathlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, NamedTuple
 
@@ -18,20 +17,23 @@ from django.core.files.storage.mixins import StorageSettingsMixin
 from django.core.files.utils import validate_file_name
 from django.core.signals import setting_changed
 from django.utils.deconstruct import deconstructible
-from django.utils.functional import Promise, cached_property
+from django.utils.functional import cached_property
 
 from . import _export, _persist
 from ._entries import tree_class
-from ._errors import NameTaken, PathDoesNotExist
+from ._errors import FileInPathError, NameTaken, PathDoesNotExist
+from ._files import StorageFile, chunks_of, size_hint
 from ._fs import FS, MemoryFS
-from ._limits import limited, max_size_problem
-from ._names import binary_mode, join_url, normalize_name, overrides_any
+from ._limits import limited
+from ._names import available_name, binary_mode, join_url, normalize_name, overrides_any
+from ._options import check_memory_options, check_shared_options, reject_unknown
 from ._persist import clear_persistent_fs
 from ._snapshot import Snapshot, restore_snapshot, take_snapshot
 from ._tree import Tree, open_url
 
 __all__ = [
     "FSStorage",
+    "FileInPathError",
     "InMemoryStorage",
     "PathDoesNotExist",
     "StorageFile",
@@ -45,41 +47,6 @@ class Place(NamedTuple):
 
     fs: FS
     root: str  # "" for the whole filesystem, else an absolute path such as "/srv/media"
-
-
-class StorageFile(File):  # type: ignore[type-arg]  # File is generic only in django-stubs
-    """A file opened from a storage; ``open()`` re-opens it through that storage."""
-
-    def __init__(self, file: IO[Any], name: str, mode: str, storage: FSStorage) -> None:
-        super().__init__(file, name)
-        self.mode = mode
-        self._storage = storage
-
-    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> StorageFile:
-        """Rewind the file if it is open in *mode*, or open it afresh."""
-        if not self.closed and mode in (None, self.mode):
-            self.seek(0)
-            return self
-        if not self.closed:
-            self.file.close()  # type: ignore[union-attr]  # not closed: there is a file
-        self.mode = mode or self.mode
-        self.file = self._storage._handle(self.name, self.mode)  # type: ignore[arg-type]
-        return self
-
-
-def _chunks(content: Any) -> Iterator[bytes]:
-    """Yield *content*'s chunks, encoding str chunks as UTF-8."""
-    for chunk in content.chunks():
-        yield chunk.encode() if isinstance(chunk, str) else chunk
-
-
-def _size_hint(content: Any) -> int:
-    """Return the size *content* says it has, or 0 if it cannot say."""
-    try:
-        size = content.size
-    except (AttributeError, OSError, TypeError, ValueError):
-        return 0
-    return size if type(size) is int and size > 0 else 0
 
 
 @deconstructible(path="inmemorystorage_fs.FSStorage")
@@ -99,17 +66,9 @@ class FSStorage(StorageSettingsMixin, Storage):
         max_size: int | None = None,
         **unknown: Any,
     ) -> None:
-        self._reject_unknown(unknown)
+        reject_unknown(self, unknown)
         self._check_fs(fs)
-        if base_url is not None and not isinstance(base_url, (str, Promise)):
-            raise ImproperlyConfigured(f"base_url must be a str or None, not {base_url!r}.")
-        if not isinstance(allow_overwrite, bool):
-            raise ImproperlyConfigured(
-                f"allow_overwrite must be True or False, not {allow_overwrite!r}."
-            )
-        problem = max_size_problem(max_size)
-        if problem:
-            raise ImproperlyConfigured(problem)
+        check_shared_options(base_url, allow_overwrite, max_size)
         self._fs_option = fs
         self._base_url = base_url  # a lazy string stays lazy until url() needs it
         self._allow_overwrite = allow_overwrite
@@ -121,11 +80,6 @@ class FSStorage(StorageSettingsMixin, Storage):
         self._lock = threading.Lock()
         self._opened_fs: FS | None = None
         setting_changed.connect(self._clear_cached_properties)
-
-    def _reject_unknown(self, unknown: dict[str, Any]) -> None:
-        """Raise ``ImproperlyConfigured`` naming the first option this class lacks."""
-        for key in unknown:
-            raise ImproperlyConfigured(f"Invalid option {key!r} for {type(self).__name__}")
 
     def _check_fs(self, fs: object) -> None:
         if not isinstance(fs, (FS, str)):
@@ -197,16 +151,12 @@ class FSStorage(StorageSettingsMixin, Storage):
         return handle if "b" in mode else io.TextIOWrapper(handle, encoding="utf-8")
 
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
-        """Save *content* as *name*, or as a free name like it; return the name used.
-
-        Django's ``Storage.save()`` validates the name three times and asks
-        ``get_available_name()`` (an ``exists()``) before ``_save()``: ~16 us.
-        A name that is already normal passes every one of those checks, and
-        creation here is exclusive and asks ``get_available_name()`` when the
-        name is taken, so such names skip the checks: the same names come
-        out. Every other name, and every subclass that overrides one of the
-        naming hooks, takes Django's own path.
-        """
+        """Save *content* as *name*, or as a free name like it; return the name used."""
+        # Django's save() validates the name three times and asks exists()
+        # before _save(): ~16 us. A name already normal passes every check, and
+        # _store() creates exclusively and asks get_available_name() when the
+        # name is taken: the same names come out. Other names, and subclasses
+        # overriding a naming hook, take Django's own path.
         if name is None:
             name = content.name
         if not hasattr(content, "chunks"):
@@ -235,7 +185,7 @@ class FSStorage(StorageSettingsMixin, Storage):
     def _store(self, name: str, content: Any, max_length: int | None) -> str:
         """Write *content* as a new file *name*, or under a free name if it is taken."""
         rel = normalize_name(name, self._anchor)
-        staged = self._tree.stage(_chunks(content), _size_hint(content))
+        staged = self._tree.stage(chunks_of(content), size_hint(content))
         while True:
             try:
                 self._tree.add(rel, staged)
@@ -337,34 +287,8 @@ class FSStorage(StorageSettingsMixin, Storage):
         return str(super().get_alternative_name(file_root, file_ext))
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
-        """Return a free name like *name*, within *max_length*, as Django 5.1+ does.
-
-        Django 4.2's ``Storage`` has no ``is_name_available()``: its loop is
-        repeated here so that every Django picks names (and truncates and
-        raises) the same way.
-        """
-        name = str(name).replace("\\", "/")
-        dir_name, file_name = os.path.split(name)
-        if ".." in pathlib.PurePath(dir_name).parts:
-            raise SuspiciousFileOperation(f"Detected path traversal attempt in '{dir_name}'")
-        validate_file_name(file_name)
-        file_ext = "".join(pathlib.PurePath(file_name).suffixes)
-        file_root = file_name.removesuffix(file_ext)
-        while not self.is_name_available(name, max_length=max_length):
-            name = os.path.join(dir_name, self.get_alternative_name(file_root, file_ext))
-            if max_length is None:
-                continue
-            truncation = len(name) - max_length
-            if truncation > 0:
-                file_root = file_root[:-truncation]
-                if not file_root:
-                    raise SuspiciousFileOperation(
-                        f'Storage can not find an available filename for "{name}". '
-                        "Please make sure that the corresponding file field "
-                        'allows sufficient "max_length".'
-                    )
-                name = os.path.join(dir_name, self.get_alternative_name(file_root, file_ext))
-        return name
+        """Return a free name like *name*, within *max_length*, as Django 5.1+ does."""
+        return available_name(self, name, max_length)
 
     # -- looking at the files ------------------------------------------------
 
@@ -426,11 +350,8 @@ class InMemoryStorage(FSStorage):
         max_size: int | None = None,
         **unknown: Any,
     ) -> None:
-        self._reject_unknown(unknown)
-        if location is not None and not isinstance(location, (str, os.PathLike)):
-            raise ImproperlyConfigured(f"location must be a path or None, not {location!r}.")
-        if persist is not None and not isinstance(persist, bool):
-            raise ImproperlyConfigured(f"persist must be True, False or None, not {persist!r}.")
+        reject_unknown(self, unknown)
+        check_memory_options(location, persist)
         self._location = location
         # Memory has no permission bits: kept as given, as Django's storages keep them.
         self._file_permissions_mode = file_permissions_mode

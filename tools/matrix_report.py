@@ -101,6 +101,9 @@ def table(sessions: list[dict[str, Any]]) -> str:
     lines = [rule, line(header), rule, *(line(r) for r in rows), rule]
     if notes:
         lines += ["", f"With Django 5.2 on Python {setuptools[0]['version']}: {notes}."]
+    for s in sessions:
+        if s["session"].startswith("fs_next("):
+            lines += ["", f"With fs-next instead of fs, Django 6.0 on Python 3.12: {cell([s])}."]
     return "\n".join(lines)
 
 

@@ -1,0 +1,48 @@
+"""The file objects storages hand out, and reading the content that is saved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+from django.core.files.base import File
+
+if TYPE_CHECKING:
+    from .storage import FSStorage
+
+__all__ = ["StorageFile", "chunks_of", "size_hint"]
+
+
+class StorageFile(File):  # type: ignore[type-arg]  # File is generic only in django-stubs
+    """A file opened from a storage; ``open()`` re-opens it through that storage."""
+
+    def __init__(self, file: IO[Any], name: str, mode: str, storage: FSStorage) -> None:
+        super().__init__(file, name)
+        self.mode = mode
+        self._storage = storage
+
+    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> StorageFile:
+        """Rewind the file if it is open in *mode*, or open it afresh."""
+        if not self.closed and mode in (None, self.mode):
+            self.seek(0)
+            return self
+        if not self.closed:
+            self.file.close()  # type: ignore[union-attr]  # not closed: there is a file
+        self.mode = mode or self.mode
+        self.file = self._storage._handle(self.name, self.mode)  # type: ignore[arg-type]
+        return self
+
+
+def chunks_of(content: Any) -> Iterator[bytes]:
+    """Yield *content*'s chunks, encoding str chunks as UTF-8."""
+    for chunk in content.chunks():
+        yield chunk.encode() if isinstance(chunk, str) else chunk
+
+
+def size_hint(content: Any) -> int:
+    """Return the size *content* says it has, or 0 if it cannot say."""
+    try:
+        size = content.size
+    except (AttributeError, OSError, TypeError, ValueError):
+        return 0
+    return size if type(size) is int and size > 0 else 0

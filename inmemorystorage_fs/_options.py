@@ -1,0 +1,53 @@
+"""Checks of the storages' options, shared by their constructors and the system checks."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import Promise
+
+from ._limits import max_size_problem
+
+__all__ = [
+    "check_memory_options",
+    "check_shared_options",
+    "permission_problem",
+    "reject_unknown",
+]
+
+
+def reject_unknown(storage: object, unknown: dict[str, Any]) -> None:
+    """Raise ``ImproperlyConfigured`` naming the first option *storage*'s class lacks."""
+    for key in unknown:
+        raise ImproperlyConfigured(f"Invalid option {key!r} for {type(storage).__name__}")
+
+
+def check_shared_options(base_url: object, allow_overwrite: object, max_size: object) -> None:
+    """Raise ``ImproperlyConfigured`` for a bad option that every storage here takes."""
+    # A lazy string (reverse_lazy) stays lazy until url() needs it, as in Django.
+    if base_url is not None and not isinstance(base_url, (str, Promise)):
+        raise ImproperlyConfigured(f"base_url must be a str or None, not {base_url!r}.")
+    if not isinstance(allow_overwrite, bool):
+        raise ImproperlyConfigured(
+            f"allow_overwrite must be True or False, not {allow_overwrite!r}."
+        )
+    problem = max_size_problem(max_size)
+    if problem:
+        raise ImproperlyConfigured(problem)
+
+
+def check_memory_options(location: object, persist: object) -> None:
+    """Raise ``ImproperlyConfigured`` for a bad option of ``InMemoryStorage``."""
+    if location is not None and not isinstance(location, (str, os.PathLike)):
+        raise ImproperlyConfigured(f"location must be a path or None, not {location!r}.")
+    if persist is not None and not isinstance(persist, bool):
+        raise ImproperlyConfigured(f"persist must be True, False or None, not {persist!r}.")
+
+
+def permission_problem(value: object) -> str | None:
+    """Return why FileSystemStorage would fail on the permission mode *value*, if it would."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return None
+    return f"{value!r} is not an int such as 0o644: FileSystemStorage's os.chmod() refuses it"
