@@ -253,6 +253,11 @@ class EntryTree(Tree):
         # complete and linked under a free name.
         return Staged(None, size_hint, entry=new_file(chunks, size_hint))
 
+    def staged_size(self, staged: Staged) -> int:
+        if staged.entry is None:
+            return super().staged_size(staged)
+        return len(file_bytes(staged.entry))
+
     def _link(self, name: str, staged: Staged, replace: bool) -> bool:
         """Link *staged*'s entry at *name*: True if done, False if the public API must."""
         parts = self._parts(name)

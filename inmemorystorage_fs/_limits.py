@@ -66,16 +66,6 @@ class _Limited(Tree):
         if used + growth > self.max_size:
             raise no_space(name, growth, self.max_size, used)
 
-    def _staged_size(self, staged: Staged) -> int:
-        """Return the size of *staged*, reading chunks still to be read into memory."""
-        # The size must be known before the file appears.
-        if staged.entry is not None:
-            assert staged.entry._bytes_file is not None
-            return len(staged.entry._bytes_file.getvalue())
-        data = b"".join(staged.data())
-        staged.chunks = iter((data,))
-        return len(data)
-
     def _is_file(self, name: str) -> bool:
         try:
             self.size(name)
@@ -87,7 +77,7 @@ class _Limited(Tree):
         with _limit_lock:
             if self.exists(name):
                 raise name_taken(name)  # before the room check: the caller may replace it
-            size = self._staged_size(staged)
+            size = self.staged_size(staged)
             self.check_room(name, size)
             before = writes()
             super().add(name, staged)
@@ -95,7 +85,7 @@ class _Limited(Tree):
 
     def replace(self, name: str, staged: Staged) -> None:
         with _limit_lock:
-            size = self._staged_size(staged)
+            size = self.staged_size(staged)
             old = self.size(name) if self.exists(name) else 0
             self.check_room(name, size - old)
             before = writes()

@@ -288,6 +288,12 @@ class Tree:
         """Return *chunks* ready for ``add()``; here they are read while written."""
         return Staged(chunks, size_hint)
 
+    def staged_size(self, staged: Staged) -> int:
+        """Return the size of *staged*, reading chunks still to be read into memory."""
+        data = b"".join(staged.data())
+        staged.chunks = iter((data,))
+        return len(data)
+
     def add(self, name: str, staged: Staged) -> None:
         """Create the file *name* holding *staged*; raise ``NameTaken`` if the name is taken.
 
