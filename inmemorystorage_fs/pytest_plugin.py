@@ -27,10 +27,13 @@ __all__ = ["inmemory_storage"]
 
 MARKER = "inmemory_storage"
 AUTOUSE_INI = "inmemorystorage_autouse"
+ALIASES_INI = "inmemorystorage_aliases"
+FIELDS_INI = "inmemorystorage_fields"
+STRICT_INI = "inmemorystorage_strict"
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as testing.DUMP_DIR_ENV
 
 _using_key = pytest.StashKey[set[str]]()
-_storage_key = pytest.StashKey["InMemoryStorage"]()
+_layer_key = pytest.StashKey["Layer"]()
 _dumped_key = pytest.StashKey[bool]()
 
 
@@ -48,6 +51,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         default=None,
         help=f"Export each failed test's files to DIR/<test id>/ (default: ${DUMP_DIR_ENV}).",
+    )
+    group.addoption(
+        "--inmemorystorage-strict",
+        action="store_true",
+        default=False,
+        help="Fail a test that writes to a storage that is not in memory.",
+    )
+    group.addoption(
+        "--inmemorystorage-all",
+        action="store_true",
+        default=False,
+        help="Put every STORAGES alias (but staticfiles) and every model FileField's "
+        "storage in memory.",
+    )
+    parser.addini(
+        ALIASES_INI,
+        type="args",
+        default=[],
+        help="STORAGES aliases each test gets in memory (space-separated), or __all__.",
+    )
+    parser.addini(
+        FIELDS_INI, type="bool", default=False, help="Put model FileFields' storages in memory."
+    )
+    parser.addini(
+        STRICT_INI, type="bool", default=False, help="Fail tests that write to a real storage."
     )
     parser.addini(
         AUTOUSE_INI,
@@ -104,13 +132,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[_using_key] = using
 
 
+def _configured(config: pytest.Config) -> dict[str, Any]:
+    """Return the reserved options the ini file and the command line set for every test."""
+    options: dict[str, Any] = {}
+    aliases = config.getini(ALIASES_INI)
+    if aliases:
+        options["aliases"] = "__all__" if aliases == ["__all__"] else list(aliases)
+    if config.getini(FIELDS_INI):
+        options["fields"] = True
+    if config.getini(STRICT_INI) or config.getoption("inmemorystorage_strict"):
+        options["strict"] = True
+    if config.getoption("inmemorystorage_all"):
+        options.update(aliases="__all__", fields=True)
+    return options
+
+
 def _options(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
+    options = _configured(node.config)
     marker = node.get_closest_marker(MARKER)
     if marker is None:
-        return {}
+        return options
     if marker.args:
         raise TypeError(f"@pytest.mark.{MARKER} takes keyword options only, got {marker.args!r}")
-    return dict(marker.kwargs)
+    return {**options, **marker.kwargs}
 
 
 def _layer(node: pytest.Item | pytest.Collector, inherit: bool) -> Layer:
@@ -158,25 +202,26 @@ def inmemory_storage(request: pytest.FixtureRequest) -> Iterator[InMemoryStorage
     It starts with the files that module- and class-scoped fixtures saved;
     ``@pytest.mark.inmemory_storage(**options)`` passes options to it.
     """
-    with _layer(request.node, inherit=True) as storage:
-        request.node.stash[_storage_key] = storage
+    layer = _layer(request.node, inherit=True)
+    with layer as storage:
+        request.node.stash[_layer_key] = layer
         try:
             yield storage
         finally:
             # Past this point the test's files may be gone (a persistent
             # storage's filesystem is restored), so nothing dumps them.
-            del request.node.stash[_storage_key]
+            del request.node.stash[_layer_key]
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    storage = item.stash.get(_storage_key, None)
-    if report.failed and storage is not None and not item.stash.get(_dumped_key, False):
+    layer = item.stash.get(_layer_key, None)
+    if report.failed and layer is not None and not item.stash.get(_dumped_key, False):
         from . import testing
 
         item.stash[_dumped_key] = True
-        folder = testing.dump_files(storage, item.nodeid)
+        folder = testing.dump_files(layer, item.nodeid)
         if folder is not None:
             message = f"this test's files are in {folder}{os.sep}"
             longrepr = report.longrepr

@@ -26,23 +26,28 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 # must be connected before ours, which puts the fresh storage back.
 import django.test.signals  # noqa: F401
 from django.conf import settings
-from django.core.files.storage import default_storage, storages
 from django.core.signals import setting_changed
 
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
 from ._snapshot import Snapshot, restore_snapshot, take_snapshot
+from ._strict import RealStorageUsed, Strictness, StrictScope
+from ._strict import enter as enter_strict
+from ._strict import leave as leave_strict
+from ._swaps import RESERVED, Swap, split_options
 from .storage import InMemoryStorage
 
-__all__ = ["DUMP_DIR_ENV", "InMemoryStorageMixin", "fresh_storage"]
+__all__ = [
+    "DUMP_DIR_ENV",
+    "RESERVED",
+    "DiscoverRunner",
+    "InMemoryStorageMixin",
+    "RealStorageUsed",
+    "fresh_storage",
+]
 
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-# Django's handler caches storages in _storages and default_storage is a
-# LazyObject around _wrapped: the two places a default storage is looked up.
-_handler: Any = storages
-_default: Any = default_storage
-_MISSING = object()
 #: A layer's base that means: start from the innermost layer's files.
 INHERIT = object()
 # Settings whose change makes Django forget the default storage.
@@ -69,44 +74,52 @@ class _State:
 
 
 class Layer:
-    """One fresh default storage, installed on enter and removed on exit."""
+    """The fresh storages of one scope, installed on enter and removed on exit.
+
+    *options* are ``fresh_storage()``'s: the reserved ``aliases``, ``fields``,
+    ``strict`` and ``allow``, and the default storage's own options.
+    """
 
     def __init__(self, options: dict[str, Any], base: _State | object | None = None) -> None:
-        self._options = dict(options)
+        self.testing, self._storage_options = split_options(options)
         self._base = base
         self.storage: InMemoryStorage | None = None
+        self.swap: Swap | None = None
+        self._strict: StrictScope | None = None
 
     def __enter__(self) -> InMemoryStorage:
         base = self._base
         if base is INHERIT:
             base = _layers[-1].state() if _layers else None
-        storage = InMemoryStorage(**self._options)
+        swap = Swap(self.testing, self._storage_options)
         world = persistent_fs()
         self._world_before = take_snapshot(world) if world is not None else None
         if isinstance(base, _State) and base.world is not None:
             restore_snapshot(shared_fs(), base.world)
         else:
-            # With INMEMORYSTORAGE_PERSIST every storage shares this filesystem,
-            # so emptying it (not creating another) is what makes a test fresh.
+            # Persistent storages share this filesystem, so emptying it (not
+            # creating another) is what makes a test fresh.
             clear_persistent_fs()
+        swap.install()
+        storage = swap.storages["default"]
         if isinstance(base, _State) and base.own is not None and not storage.persist:
             restore_snapshot(storage.filesystem, base.own)
-        self.storage = storage
-        self._prev_entry = _handler._storages.get("default", _MISSING)
-        self._prev_wrapped = _default._wrapped
+        self.storage, self.swap = storage, swap
         self._storages_setting = _storages_setting()
+        if self.testing.strict:
+            level: Strictness = "all" if self.testing.strict == "all" else "writes"
+            self._strict = StrictScope(level, self.testing.allow, swap.origins)
+            enter_strict(self._strict)
         _layers.append(self)
-        _install(storage)
         return storage
 
     def __exit__(self, *exc_info: object) -> None:
         if self in _layers:
             _layers.remove(self)
-        if self._prev_entry is _MISSING:
-            _handler._storages.pop("default", None)
-        else:
-            _handler._storages["default"] = self._prev_entry
-        _default._wrapped = self._prev_wrapped
+        if self._strict is not None:
+            leave_strict(self._strict)
+        if self.swap is not None:
+            self.swap.restore()
         world = persistent_fs()
         if self._world_before is not None:
             restore_snapshot(shared_fs(), self._world_before)
@@ -114,11 +127,17 @@ class Layer:
             clear_persistent_fs()
 
     def state(self) -> _State:
-        """Return a snapshot of this layer's storage and of the process-wide filesystem."""
+        """Return a snapshot of this layer's storages and of the process-wide filesystem."""
         assert self.storage is not None, "the layer is not entered"
         world = persistent_fs()
         own = None if self.storage.persist else take_snapshot(self.storage.filesystem)
         return _State(take_snapshot(world) if world is not None else None, own)
+
+    def named_storages(self) -> dict[str, InMemoryStorage]:
+        """Return each storage this layer installed, by alias or ``app_label.Model.field``."""
+        if self.swap is None:
+            return {}
+        return {**self.swap.storages, **self.swap.field_storages}
 
 
 _layers: list[Layer] = []
@@ -128,19 +147,13 @@ def _storages_setting() -> Any:
     return getattr(settings, "STORAGES", None)
 
 
-def _install(storage: InMemoryStorage) -> None:
-    """Make *storage* what ``storages["default"]`` and ``default_storage`` return."""
-    _handler._storages["default"] = storage
-    _default._wrapped = storage
-
-
 def _reinstall(sender: Any, setting: str, **kwargs: Any) -> None:
     # override_settings(STORAGES=...) inside a fresh storage wins for its block;
-    # once the setting is back to what it was, the fresh storage is back too.
+    # once the setting is back to what it was, the fresh storages are back too.
     if _layers and setting in _RESET_BY:
         top = _layers[-1]
-        if top.storage is not None and _storages_setting() == top._storages_setting:
-            _install(top.storage)
+        if top.swap is not None and _storages_setting() == top._storages_setting:
+            top.swap.reinstall()
 
 
 setting_changed.connect(_reinstall, dispatch_uid="inmemorystorage_fs.testing._reinstall")
@@ -157,7 +170,8 @@ class fresh_storage:  # lower case: used like override_settings
     """
 
     def __init__(self, **options: Any) -> None:
-        InMemoryStorage(**options)  # a misspelt option fails here, not in the test
+        # A misspelt option or a bad value fails here, not in the test.
+        InMemoryStorage(**split_options(options)[1])
         self.options = options
         self._entered: list[Layer] = []
 
@@ -231,16 +245,33 @@ class InMemoryStorageMixin(_TestCaseBase):
     failed test's files are exported to ``$INMEMORYSTORAGE_DUMP_DIR/<test id>/``.
     """
 
-    #: Options of every ``InMemoryStorage`` this class creates.
+    #: Options of the default ``InMemoryStorage`` (and the reserved ones) of each test.
     inmemory_storage_options: ClassVar[dict[str, Any]] = {}
+    #: The ``STORAGES`` aliases each test gets in memory, or ``"__all__"``.
+    inmemory_storage_aliases: ClassVar[Any] = ("default",)
+    #: Whether every model ``FileField``'s storage is put in memory too.
+    inmemory_storage_fields: ClassVar[bool] = False
+    #: ``True`` (refuse writes) or ``"all"`` (refuse every call) to real storages.
+    inmemory_storage_strict: ClassVar[Any] = False
     #: The default storage of the running test.
     storage: InMemoryStorage
+    _inmemory_layer: Layer
     _inmemorystorage_mixin: ClassVar[bool] = True  # the pytest plugin reads this
     _inmemory_class_state: ClassVar[_State | None] = None
 
     @classmethod
+    def _inmemory_options(cls) -> dict[str, Any]:
+        """Return the options of this class's layers: the attributes, then the options."""
+        return {
+            "aliases": cls.inmemory_storage_aliases,
+            "fields": cls.inmemory_storage_fields,
+            "strict": cls.inmemory_storage_strict,
+            **cls.inmemory_storage_options,
+        }
+
+    @classmethod
     def setUpClass(cls) -> None:
-        layer = Layer(cls.inmemory_storage_options)
+        layer = Layer(cls._inmemory_options())
         layer.__enter__()
         cls.addClassCleanup(cls._inmemory_class_cleanup, layer)
         super().setUpClass()
@@ -252,9 +283,10 @@ class InMemoryStorageMixin(_TestCaseBase):
         layer.__exit__(None, None, None)
 
     def __call__(self, result: unittest.result.TestResult | None = None) -> Any:
-        layer = Layer(self.inmemory_storage_options, type(self)._inmemory_class_state)
+        layer = Layer(self._inmemory_options(), type(self)._inmemory_class_state)
         with layer as storage:
             self.storage = storage
+            self._inmemory_layer = layer
             if result is not None:
                 result = _FailureWatcher(result, self)  # type: ignore[assignment]
             return super().__call__(result)
@@ -274,7 +306,7 @@ class _FailureWatcher:
     def _failed(self, err: Any) -> None:
         if not self._dumped:
             self._dumped = True
-            folder = dump_files(self._test.storage, self._test.id())
+            folder = dump_files(self._test._inmemory_layer, self._test.id())
             if folder is not None:
                 _point_to(folder, err)
 
@@ -317,17 +349,176 @@ def _dump_folder_name(test_id: str) -> str:
     return name
 
 
-def dump_files(storage: InMemoryStorage, test_id: str) -> Path | None:
-    """Export *storage* to the dump folder's subfolder for *test_id*; return it, if any."""
+def dump_files(layer: Layer, test_id: str) -> Path | None:
+    """Export *layer*'s storages to the dump folder for *test_id*; return its folder, if any.
+
+    The default storage goes to ``DIR/<test id>/``; every other storage the
+    layer swapped goes to ``DIR/<test id>~storages/<alias or app_label.Model.field>/``,
+    a name no test id's folder can have (``~`` never survives in one).
+    """
     base = _dump_dir()
-    if base is None:
+    if base is None or layer.storage is None:
         return None
-    folder = base / _dump_folder_name(test_id)
-    try:
-        if folder.exists():
-            shutil.rmtree(folder)  # a previous run's files would mislead
-        storage.export(folder)
-    except Exception as exc:  # the test's own failure matters more
-        print(f"inmemorystorage_fs: could not export to {folder}: {exc!r}", file=sys.stderr)
-        return None
+    name = _dump_folder_name(test_id)
+    folder = base / name
+    exported: set[int] = set()
+    targets = [(folder, layer.storage)]
+    for label, storage in layer.named_storages().items():
+        if label != "default":
+            targets.append((base / f"{name}~storages" / label, storage))
+    for target, storage in targets:
+        if id(storage) in exported and target != folder:
+            continue  # an alias and the fields holding it: once, under the alias
+        exported.add(id(storage))
+        try:
+            if target.exists():
+                shutil.rmtree(target)  # a previous run's files would mislead
+            storage.export(target)
+        except Exception as exc:  # the test's own failure matters more
+            print(f"inmemorystorage_fs: could not export to {target}: {exc!r}", file=sys.stderr)
+            if target == folder:
+                return None
     return folder
+
+
+# -- a Django test runner --------------------------------------------------------
+
+#: The setting the runner reads: {"aliases": ..., "fields": ..., "strict": ..., "allow": ...}.
+TESTING_SETTING = "INMEMORYSTORAGE_TESTING"
+
+_Frozen = tuple[tuple[str, Any], ...]
+_scoped_classes: dict[tuple[type, _Frozen], type] = {}
+
+
+def _freeze(options: dict[str, Any]) -> _Frozen:
+    """Return *options* as a hashable, picklable tuple."""
+    return tuple(
+        sorted(
+            (k, tuple(v) if isinstance(v, (list, set, frozenset)) else v)
+            for k, v in options.items()
+        )
+    )
+
+
+def _scoped(cls: type, options: _Frozen) -> type:
+    """Return *cls* with ``InMemoryStorageMixin`` and *options*, made once per process."""
+    key = (cls, options)
+    found = _scoped_classes.get(key)
+    if found is None:
+        attrs = {
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__,
+            "inmemory_storage_options": dict(options),
+            "_inmemory_scoped": (cls, options),
+            "__reduce_ex__": _reduce_scoped,
+        }
+        found = _scoped_classes.setdefault(
+            key, type(cls.__name__, (InMemoryStorageMixin, cls), attrs)
+        )
+    return found
+
+
+def _reduce_scoped(test: Any, protocol: Any) -> tuple[Any, ...]:
+    # --parallel pickles tests to its workers: send the original class, which
+    # pickles by name, and build the scoped one again there.
+    cls, options = type(test)._inmemory_scoped
+    return _rebuild_scoped, (cls, options, dict(test.__dict__))
+
+
+def _rebuild_scoped(cls: type, options: _Frozen, state: dict[str, Any]) -> Any:
+    scoped: Any = _scoped(cls, options)
+    test = scoped.__new__(scoped)
+    test.__dict__.update(state)
+    return test
+
+
+def _tests_of(suite: Any) -> list[unittest.TestCase]:
+    """Return every test in *suite*, a (parallel) test suite."""
+    found: list[unittest.TestCase] = []
+    pending = [suite]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, unittest.TestCase):
+            found.append(item)
+        else:
+            pending.extend(getattr(item, "subsuites", None) or list(item))
+    return found
+
+
+def _runner_base() -> type:
+    from django.test.runner import DiscoverRunner as DjangoDiscoverRunner
+
+    return DjangoDiscoverRunner
+
+
+class DiscoverRunner(_runner_base()):  # type: ignore[misc]
+    """Django's ``DiscoverRunner``, giving every test fresh in-memory storages.
+
+    ``TEST_RUNNER = "inmemorystorage_fs.testing.DiscoverRunner"``. What goes
+    in memory comes from the ``INMEMORYSTORAGE_TESTING`` setting (the keys of
+    ``fresh_storage()``'s reserved options); files roll back like the database.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        inmemorystorage_dump: str | None = None,
+        inmemorystorage_strict: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.inmemorystorage_dump = inmemorystorage_dump
+        self.inmemorystorage_strict = inmemorystorage_strict
+
+    @classmethod
+    def add_arguments(cls, parser: Any) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--inmemorystorage-dump",
+            metavar="DIR",
+            help="Export each failed test's files to DIR/<test id>/.",
+        )
+        parser.add_argument(
+            "--inmemorystorage-strict",
+            action="store_true",
+            help="Fail a test that writes to a storage that is not in memory.",
+        )
+
+    def storage_options(self) -> dict[str, Any]:
+        """Return the options of every test's layer: the setting, then the flags."""
+        options = dict(getattr(settings, TESTING_SETTING, None) or {})
+        if self.inmemorystorage_strict and options.get("strict") != "all":
+            options["strict"] = True
+        split_options(options)  # a bad setting fails before any test runs
+        return options
+
+    def setup_test_environment(self, **kwargs: Any) -> None:
+        super().setup_test_environment(**kwargs)
+        if self.inmemorystorage_dump:
+            folder = os.path.abspath(self.inmemorystorage_dump)
+            set_dump_dir(folder)
+            os.environ[DUMP_DIR_ENV] = folder  # for --parallel workers that spawn
+
+    def build_suite(self, *args: Any, **kwargs: Any) -> Any:
+        suite = super().build_suite(*args, **kwargs)
+        options = _freeze(self.storage_options())
+        for test in _tests_of(suite):
+            if not isinstance(test, InMemoryStorageMixin):
+                test.__class__ = _scoped(type(test), options)
+        return suite
+
+    def suite_result(self, suite: Any, result: Any, **kwargs: Any) -> Any:
+        used = sorted(
+            {
+                line.split("RealStorageUsed: ", 1)[1]
+                for _test, text in [*result.failures, *result.errors]
+                for line in str(text).splitlines()
+                if "RealStorageUsed: " in line
+            }
+        )
+        if used:
+            print(f"\ninmemorystorage_fs: {len(used)} use(s) of a real storage:", file=sys.stderr)
+            for message in used:
+                print(f"  - {message}", file=sys.stderr)
+        return super().suite_result(suite, result, **kwargs)

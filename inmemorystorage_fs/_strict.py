@@ -1,0 +1,167 @@
+"""Strict mode: a test that writes to (or, with ``"all"``, reads from) a real storage fails.
+
+No swap reaches a storage that code builds itself (a module-level
+``FileSystemStorage()``, an S3 client made in a view). While strict mode is on,
+the storage methods of every ``Storage`` class loaded are wrapped: a call on a
+storage that is not in memory raises ``RealStorageUsed``, naming the storage's
+class, the call, the name and where the storage came from. The wrappers are put
+on when the first strict scope starts and taken off when the last one ends.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.core.files.storage import InMemoryStorage as DjangoInMemoryStorage
+from django.core.files.storage import Storage
+
+from ._fs import MemoryFS
+from .storage import FSStorage, InMemoryStorage
+
+__all__ = ["RealStorageUsed", "StrictScope", "Strictness", "enter", "leave", "seen"]
+
+Strictness = Literal["writes", "all"]
+
+WRITES = ("save", "_save", "delete")
+OPENS = ("open", "_open")
+READS = ("exists", "listdir", "size", "get_accessed_time", "get_created_time", "get_modified_time")
+
+
+class RealStorageUsed(AssertionError):
+    """A test used a storage that is not in memory while strict mode was on.
+
+    An ``AssertionError``, so that test runners report a failure, not an error.
+    """
+
+
+@dataclass
+class StrictScope:
+    """What one strict scope refuses, allows, and knows of where storages came from."""
+
+    level: Strictness
+    allow: frozenset[str]
+    # id(storage) -> (the storage, kept so that the id stays its own; where it came from)
+    origins: dict[int, tuple[object, str]] = field(default_factory=dict)
+
+
+_scopes: list[StrictScope] = []
+_patched: list[tuple[type, str, Any]] = []
+_seen: list[str] = []
+
+
+def seen() -> list[str]:
+    """Return the message of every ``RealStorageUsed`` raised in this process so far."""
+    return list(_seen)
+
+
+def enter(scope: StrictScope) -> None:
+    """Turn strict mode on for *scope* (the innermost scope decides)."""
+    if not _scopes:
+        _patch()
+    _scopes.append(scope)
+
+
+def leave(scope: StrictScope) -> None:
+    """Turn *scope*'s strict mode off."""
+    if scope in _scopes:
+        _scopes.remove(scope)
+    if not _scopes:
+        _unpatch()
+
+
+def dotted(cls: type) -> str:
+    """Return the dotted path of *cls*."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def in_memory(storage: object) -> bool:
+    """Return True if *storage* keeps its files in memory."""
+    if isinstance(storage, (DjangoInMemoryStorage, InMemoryStorage)):
+        return True
+    return isinstance(storage, FSStorage) and isinstance(storage.filesystem, MemoryFS)
+
+
+def _classes() -> Iterator[type]:
+    """Yield ``Storage`` and every subclass loaded, except the in-memory ones."""
+    pending: list[type] = [Storage]
+    found: set[type] = set()
+    while pending:
+        cls = pending.pop()
+        if cls in found:
+            continue
+        found.add(cls)
+        pending.extend(cls.__subclasses__())
+        if not issubclass(cls, (DjangoInMemoryStorage, InMemoryStorage)):
+            yield cls  # in-memory classes never refuse: no need to wrap them
+
+
+def _patch() -> None:
+    for cls in list(_classes()):
+        for name in (*WRITES, *OPENS, *READS):
+            original = cls.__dict__.get(name)
+            if original is None or getattr(original, "_inmemorystorage_strict", False):
+                continue
+            setattr(cls, name, _guard(original, name))
+            _patched.append((cls, name, original))
+
+
+def _unpatch() -> None:
+    while _patched:
+        cls, name, original = _patched.pop()
+        setattr(cls, name, original)
+
+
+def _guard(method: Callable[..., Any], call: str) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _scopes:
+            _check(self, call, args, kwargs)
+        return method(self, *args, **kwargs)
+
+    guarded._inmemorystorage_strict = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def _is_write(call: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    if call in WRITES:
+        return True
+    if call in OPENS:
+        mode = args[1] if len(args) > 1 else kwargs.get("mode", "rb")
+        return isinstance(mode, str) and any(flag in mode for flag in "wax+")
+    return False
+
+
+def _check(storage: Any, call: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    scope = _scopes[-1]
+    write = _is_write(call, args, kwargs)
+    if not write and scope.level != "all":
+        return
+    if in_memory(storage):
+        return
+    if any(dotted(cls) in scope.allow for cls in type(storage).__mro__):
+        return
+    if not write and _from_staticfiles_finders():
+        return  # collecting or finding app static files is a read that keeps working
+    name = args[0] if args else kwargs.get("name", kwargs.get("path"))
+    origin = scope.origins.get(id(storage), (None, "a storage built elsewhere"))[1]
+    message = (
+        f"{dotted(type(storage))}.{call}({name!r}) used a real storage during the test "
+        f"({origin}). Put it in memory with fresh_storage(aliases=..., fields=True), "
+        f"or let it through with allow=[{dotted(type(storage))!r}]."
+    )
+    _seen.append(message)
+    raise RealStorageUsed(message)
+
+
+def _from_staticfiles_finders() -> bool:
+    """Return True if the call comes from ``django.contrib.staticfiles``' finders."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "django.contrib.staticfiles.finders":
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False

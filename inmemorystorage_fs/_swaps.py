@@ -1,0 +1,278 @@
+"""Every storage of a project in memory for a scope: ``STORAGES`` aliases and model fields.
+
+A ``Swap`` puts a fresh in-memory storage in place of each storage it is asked
+to, remembers what it replaced, and puts it all back. When it replaces more
+than the default storage, every replacement is a view of the process-wide
+filesystem at its original's location (``persist=True``), so replacements at
+one location share files as storages on one disk do; ``testing.Layer``
+snapshots and restores that filesystem, so the "disk" belongs to the scope.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import (
+    FileSystemStorage,
+    default_storage,
+    storages,
+)
+from django.core.files.storage import InMemoryStorage as DjangoInMemoryStorage
+from django.db.models import FileField
+from django.utils.module_loading import import_string
+
+from ._strict import in_memory
+from .storage import InMemoryStorage
+
+__all__ = ["ALL", "RESERVED", "Swap", "TestingOptions", "split_options"]
+
+#: ``aliases=ALL``: every ``STORAGES`` alias but ``staticfiles``.
+ALL = "__all__"
+#: Keywords of ``fresh_storage()`` (and the marker) that are not storage options.
+RESERVED = frozenset({"aliases", "fields", "strict", "allow"})
+# Where replacements of storages that have no location on a disk (S3 and the
+# like) live, one folder each, so that they never collide.
+_REMOTE_ROOT = "/inmemorystorage_fs"
+# Django's handler caches storages in _storages and default_storage is a
+# LazyObject around _wrapped: the places a storage is looked up.
+_handler: Any = storages
+_default: Any = default_storage
+
+
+@dataclass(frozen=True)
+class TestingOptions:
+    """What a scope puts in memory and how strictly it watches the rest."""
+
+    aliases: tuple[str, ...] | Literal["__all__"] = ("default",)
+    fields: bool = False
+    strict: bool | Literal["all"] = False
+    allow: frozenset[str] = frozenset()
+
+    @property
+    def only_default(self) -> bool:
+        return self.aliases == ("default",) and not self.fields
+
+
+def split_options(options: dict[str, Any]) -> tuple[TestingOptions, dict[str, Any]]:
+    """Return the reserved testing options of *options*, checked, and the storage options."""
+    storage_options = {k: v for k, v in options.items() if k not in RESERVED}
+    aliases = options.get("aliases", ("default",))
+    if isinstance(aliases, str) and aliases != ALL:
+        aliases = (aliases,)
+    if aliases != ALL:
+        if not isinstance(aliases, (list, tuple)) or not all(isinstance(a, str) for a in aliases):
+            raise ImproperlyConfigured(
+                f"aliases must be '__all__' or a list of STORAGES aliases, not {aliases!r}."
+            )
+        # The default storage is always swapped: it is the one a test is handed.
+        aliases = ("default", *(a for a in dict.fromkeys(aliases) if a != "default"))
+    fields = options.get("fields", False)
+    if not isinstance(fields, bool):
+        raise ImproperlyConfigured(f"fields must be True or False, not {fields!r}.")
+    strict = options.get("strict", False)
+    if not (isinstance(strict, bool) or strict == "all"):
+        raise ImproperlyConfigured(f"strict must be True, False or 'all', not {strict!r}.")
+    allow = options.get("allow", ())
+    if isinstance(allow, str) or not all(isinstance(a, str) for a in allow):
+        raise ImproperlyConfigured(f"allow must be a list of dotted class paths, not {allow!r}.")
+    return TestingOptions(aliases, fields, strict, frozenset(allow)), storage_options
+
+
+def _configured_aliases() -> list[str]:
+    return list(getattr(settings, "STORAGES", None) or {"default": {}})
+
+
+def _label(field: FileField) -> str:
+    meta = field.model._meta
+    return f"{meta.app_label}.{meta.object_name}.{field.name}"
+
+
+def _text(value: object) -> str | None:
+    return os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+
+
+class Swap:
+    """The in-memory storages one scope installed, and what they replaced."""
+
+    def __init__(self, testing: TestingOptions, storage_options: dict[str, Any]) -> None:
+        self.testing = testing
+        self.storage_options = storage_options
+        #: alias -> the in-memory storage installed for it
+        self.storages: dict[str, InMemoryStorage] = {}
+        #: "app_label.Model.field" -> the in-memory storage the field holds meanwhile
+        self.field_storages: dict[str, InMemoryStorage] = {}
+        #: id(storage) -> (storage, where it came from), for strict mode's messages
+        self.origins: dict[int, tuple[object, str]] = {}
+        self._before: dict[str, object] = {}
+        self._wrapped: tuple[object, object | None] | None = None
+        self._fields: list[tuple[FileField, object, bool]] = []
+        self._remote = 0
+
+    @property
+    def aliases(self) -> list[str]:
+        if self.testing.aliases == ALL:
+            return [
+                "default",
+                *(a for a in _configured_aliases() if a not in ("default", "staticfiles")),
+            ]
+        return list(self.testing.aliases)
+
+    # -- making replacements ----------------------------------------------------
+
+    def _replacement_for_alias(self, alias: str) -> InMemoryStorage:
+        config = (getattr(settings, "STORAGES", None) or {}).get(alias, {})
+        options = dict(config.get("OPTIONS") or {})
+        kwargs: dict[str, Any] = {}
+        for key in ("location", "base_url"):
+            if options.get(key) is not None:
+                kwargs[key] = options[key]
+        try:
+            backend = import_string(config["BACKEND"]) if "BACKEND" in config else None
+        except ImportError:
+            backend = None
+        if alias == "staticfiles":
+            return self._static_replacement(backend, kwargs)
+        if alias == "default":
+            kwargs.update(self.storage_options)
+        on_disk = isinstance(backend, type) and issubclass(
+            backend, (FileSystemStorage, DjangoInMemoryStorage, InMemoryStorage)
+        )
+        if "location" not in kwargs and not on_disk and backend is not None:
+            kwargs["location"] = self._remote_location(alias)
+        return self._new(InMemoryStorage, kwargs)
+
+    def _static_replacement(self, backend: Any, kwargs: dict[str, Any]) -> InMemoryStorage:
+        from django.contrib.staticfiles.storage import ManifestFilesMixin
+
+        from . import staticfiles
+
+        manifest = isinstance(backend, type) and issubclass(backend, ManifestFilesMixin)
+        cls = (
+            staticfiles.InMemoryManifestStaticFilesStorage
+            if manifest
+            else staticfiles.InMemoryStaticFilesStorage
+        )
+        return self._new(cls, kwargs)
+
+    def _replacement_for(self, original: object, label: str) -> InMemoryStorage:
+        kwargs: dict[str, Any] = {}
+        location = _text(getattr(original, "location", None))
+        kwargs["location"] = (
+            location if location and os.path.isabs(location) else self._remote_location(label)
+        )
+        base_url = _text(getattr(original, "base_url", None))
+        if base_url is not None:
+            kwargs["base_url"] = base_url
+        return self._new(InMemoryStorage, kwargs)
+
+    def _remote_location(self, label: str) -> str:
+        self._remote += 1
+        return f"{_REMOTE_ROOT}/{self._remote}-{label}"
+
+    def _new(self, cls: type[InMemoryStorage], kwargs: dict[str, Any]) -> InMemoryStorage:
+        if not self.testing.only_default:
+            kwargs.setdefault("persist", True)  # one disk: replacements share by location
+        return cls(**kwargs)
+
+    # -- installing and restoring -------------------------------------------------
+
+    def install(self) -> None:
+        """Put the replacements in place."""
+        self._note_origins()
+        replaced: dict[int, InMemoryStorage] = {}
+        for alias in self.aliases:
+            replacement = self._replacement_for_alias(alias)
+            self._before[alias] = _handler._storages.get(alias, _MISSING)
+            original = self._before[alias]
+            if original is not _MISSING and not in_memory(original):
+                replaced[id(original)] = replacement
+            self.storages[alias] = replacement
+        self._wrapped = (_default._wrapped, self._static_wrapped())
+        self.reinstall()
+        if self.testing.fields:
+            self._swap_fields(replaced)
+
+    def reinstall(self) -> None:
+        """Make the handler and the lazy storages return the replacements (again)."""
+        for alias, storage in self.storages.items():
+            _handler._storages[alias] = storage
+        _default._wrapped = self.storages["default"]
+        static = self._static_lazy()
+        if static is not None and "staticfiles" in self.storages:
+            static._wrapped = self.storages["staticfiles"]
+
+    def restore(self) -> None:
+        """Put back everything ``install()`` replaced."""
+        for alias, before in self._before.items():
+            if before is _MISSING:
+                _handler._storages.pop(alias, None)
+            else:
+                _handler._storages[alias] = before
+        if self._wrapped is not None:
+            _default._wrapped = self._wrapped[0]
+            static = self._static_lazy()
+            if static is not None and self._wrapped[1] is not None:
+                static._wrapped = self._wrapped[1]
+        for field, original, set_callable in reversed(self._fields):
+            field.storage = original  # type: ignore[assignment]
+            if set_callable:
+                del field._storage_callable  # type: ignore[attr-defined]
+        self._fields.clear()
+
+    def _swap_fields(self, replaced: dict[int, InMemoryStorage]) -> None:
+        for field in _file_fields():
+            original = field.storage
+            if original is default_storage or in_memory(original):
+                continue  # the default storage is swapped itself, and memory needs nothing
+            label = _label(field)
+            replacement = replaced.get(id(original))
+            if replacement is None:
+                replacement = replaced[id(original)] = self._replacement_for(original, label)
+            # FileField.deconstruct() reads _storage_callable first: while the
+            # field holds the replacement, migrations still see the original.
+            set_callable = not hasattr(field, "_storage_callable")
+            if set_callable:
+                field._storage_callable = original  # type: ignore[attr-defined]
+            field.storage = replacement
+            self._fields.append((field, original, set_callable))
+            self.field_storages[label] = replacement
+
+    def _note_origins(self) -> None:
+        for alias, storage in _handler._storages.items():
+            self._origin(storage, f"STORAGES[{alias!r}]")
+        for field in _file_fields():
+            if field.storage is not default_storage:
+                self._origin(field.storage, _label(field))
+
+    def _origin(self, storage: object, where: str) -> None:
+        known = self.origins.get(id(storage))
+        where = f"{known[1]}, {where}" if known else where
+        self.origins[id(storage)] = (storage, where)
+
+    @staticmethod
+    def _static_lazy() -> Any:
+        module = sys.modules.get("django.contrib.staticfiles.storage")
+        return None if module is None else module.staticfiles_storage
+
+    def _static_wrapped(self) -> object | None:
+        static = self._static_lazy()
+        return None if static is None else static._wrapped
+
+
+_MISSING = object()
+
+
+def _file_fields() -> list[FileField]:
+    """Return every FileField (and subclass) of every installed model, once each."""
+    found: dict[int, FileField] = {}
+    for model in apps.get_models():
+        for field in model._meta.fields:
+            if isinstance(field, FileField):
+                found.setdefault(id(field), field)
+    return list(found.values())
