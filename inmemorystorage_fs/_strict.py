@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import InMemoryStorage as DjangoInMemoryStorage
 from django.core.files.storage import Storage
+from django.utils.module_loading import import_string
 
 from ._fs import MemoryFS
 from .storage import FSStorage, InMemoryStorage
@@ -43,7 +45,7 @@ class StrictScope:
     """What one strict scope refuses, allows, and knows of where storages came from."""
 
     level: Strictness
-    allow: frozenset[str]
+    allow: tuple[type, ...]
     # id(storage) -> (the storage, kept so that the id stays its own; where it came from)
     origins: dict[int, tuple[object, str]] = field(default_factory=dict)
 
@@ -71,6 +73,22 @@ def leave(scope: StrictScope) -> None:
         _scopes.remove(scope)
     if not _scopes:
         _unpatch()
+
+
+def allowed_classes(paths: Iterable[str]) -> tuple[type, ...]:
+    """Return the classes that the dotted *paths* name; raise if one names none."""
+    classes = []
+    for path in paths:
+        try:
+            cls = import_string(path)
+        except ImportError as exc:
+            raise ImproperlyConfigured(
+                f"allow names {path!r}, which cannot be imported: {exc}"
+            ) from None
+        if not isinstance(cls, type):
+            raise ImproperlyConfigured(f"allow names {path!r}, which is not a class.")
+        classes.append(cls)
+    return tuple(classes)
 
 
 def dotted(cls: type) -> str:
@@ -142,7 +160,7 @@ def _check(storage: Any, call: str, args: tuple[Any, ...], kwargs: dict[str, Any
         return
     if in_memory(storage):
         return
-    if any(dotted(cls) in scope.allow for cls in type(storage).__mro__):
+    if isinstance(storage, scope.allow):
         return
     if not write and _from_staticfiles_finders():
         return  # collecting or finding app static files is a read that keeps working

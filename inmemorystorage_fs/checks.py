@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from ._limits import max_size_problem
@@ -31,6 +32,44 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         )
     for alias, config in (getattr(settings, "STORAGES", None) or {}).items():
         found.extend(_check_storage(alias, config))
+    found.extend(_check_testing())
+    return found
+
+
+def _check_testing() -> list[CheckMessage]:
+    """Return the errors in the ``INMEMORYSTORAGE_TESTING`` setting, if it is set."""
+    from ._swaps import RESERVED, split_options
+
+    value = getattr(settings, "INMEMORYSTORAGE_TESTING", None)
+    if value is None:
+        return []
+    name = "INMEMORYSTORAGE_TESTING"
+    if not isinstance(value, dict):
+        return [Error(f"{name} must be a dict, not {value!r}.", id="inmemorystorage_fs.E005")]
+    found: list[CheckMessage] = []
+    for key in sorted(set(value) - RESERVED):
+        found.append(
+            Error(
+                f"{name} has the key {key!r}, which is not one of its options.",
+                hint=f"Use one of: {', '.join(sorted(RESERVED))}.",
+                id="inmemorystorage_fs.E006",
+            )
+        )
+    try:
+        testing, _ = split_options({k: v for k, v in value.items() if k in RESERVED})
+    except ImproperlyConfigured as exc:
+        return [*found, Error(f"{name}: {exc}", id="inmemorystorage_fs.E007")]
+    configured = set(getattr(settings, "STORAGES", None) or {})
+    if testing.aliases != "__all__":
+        for alias in testing.aliases:
+            if alias not in configured:
+                found.append(
+                    Error(
+                        f"{name}['aliases'] names {alias!r}, which STORAGES does not have.",
+                        hint=f"STORAGES has: {', '.join(sorted(configured))}.",
+                        id="inmemorystorage_fs.E008",
+                    )
+                )
     return found
 
 

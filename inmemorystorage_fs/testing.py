@@ -30,7 +30,7 @@ from django.core.signals import setting_changed
 
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
 from ._snapshot import Snapshot, restore_snapshot, take_snapshot
-from ._strict import RealStorageUsed, Strictness, StrictScope
+from ._strict import RealStorageUsed, Strictness, StrictScope, allowed_classes
 from ._strict import enter as enter_strict
 from ._strict import leave as leave_strict
 from ._swaps import RESERVED, Swap, split_options
@@ -108,7 +108,8 @@ class Layer:
         self._storages_setting = _storages_setting()
         if self.testing.strict:
             level: Strictness = "all" if self.testing.strict == "all" else "writes"
-            self._strict = StrictScope(level, self.testing.allow, swap.origins)
+            allow = allowed_classes(self.testing.allow)
+            self._strict = StrictScope(level, allow, swap.origins)
             enter_strict(self._strict)
         _layers.append(self)
         return storage
@@ -171,7 +172,9 @@ class fresh_storage:  # lower case: used like override_settings
 
     def __init__(self, **options: Any) -> None:
         # A misspelt option or a bad value fails here, not in the test.
-        InMemoryStorage(**split_options(options)[1])
+        testing, storage_options = split_options(options)
+        InMemoryStorage(**storage_options)
+        allowed_classes(testing.allow)
         self.options = options
         self._entered: list[Layer] = []
 

@@ -5,6 +5,7 @@ import warnings
 
 SECRET_KEY = "tests-only"
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "tests.testapp"]
+INSTALLED_APPS += ["tests.billing"]
 INSTALLED_APPS += ["django.contrib.admin", "django.contrib.sessions", "django.contrib.messages"]
 INSTALLED_APPS += ["django.contrib.staticfiles"]
 MIDDLEWARE = [
@@ -16,14 +17,24 @@ TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP
               "django.contrib.auth.context_processors.auth",
               "django.contrib.messages.context_processors.messages"]}}]  # fmt: skip
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+DISK = "/tmp/inmemorystorage_fs-tests"  # tests.billing's real storages; kept empty
 STORAGES = {
     "default": {"BACKEND": "inmemorystorage_fs.InMemoryStorage"},
     "staticfiles": {"BACKEND": "inmemorystorage_fs.InMemoryStaticFilesStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": f"{DISK}/private", "base_url": "/private/"},
+    },
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": f"{DISK}/exports", "base_url": "/exports/"},
+    },
 }
 if os.environ.get("TESTS_STORAGE_SETTING") == "DEFAULT_FILE_STORAGE":  # Django 4.2 only (nox)
     # Django warns once, as it loads these settings: expected here, not an error.
     warnings.filterwarnings("ignore", "The (DEFAULT_FILE|STATICFILES)_STORAGE setting is deprec")
     del STORAGES
+    INSTALLED_APPS.remove("tests.billing")  # its models need STORAGES aliases
     DEFAULT_FILE_STORAGE = "inmemorystorage_fs.InMemoryStorage"
     STATICFILES_STORAGE = "inmemorystorage_fs.InMemoryStaticFilesStorage"
 MEDIA_ROOT = "/srv/media"

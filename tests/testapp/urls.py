@@ -1,5 +1,6 @@
+from django.apps import apps
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -10,3 +11,6 @@ urlpatterns = [
     path("raw/<path:name>", views.upload_raw, name="upload-raw"),
     path("admin/", admin.site.urls),
 ]
+
+if apps.is_installed("tests.billing"):  # not under Django 4.2's DEFAULT_FILE_STORAGE
+    urlpatterns.append(path("billing/", include("tests.billing.urls")))

@@ -1,0 +1,18 @@
+"""Models whose files go through every kind of storage a real project has."""
+
+from django.core.files.storage import FileSystemStorage, storages
+from django.db import models
+
+from .storages import ThumbStorage, get_scan_storage
+
+
+class Invoice(models.Model):
+    pdf = models.FileField(storage=storages["private"], upload_to="invoices/")
+    scan = models.FileField(storage=get_scan_storage, upload_to="scans/", blank=True)
+    thumb = models.ImageField(storage=ThumbStorage(), upload_to="thumbs/", blank=True)
+
+
+class Attachment(models.Model):
+    """A file manager's model: its own storage at MEDIA_ROOT (django-filer does this)."""
+
+    file = models.FileField(storage=FileSystemStorage(), upload_to="attachments/")
