@@ -267,7 +267,7 @@ class EntryTree(Tree):
                 return False
             outcome = link(self.fs, root, parts, staged.entry, replace)
             if outcome == "linked":
-                note_write()
+                note_write(self.fs)
                 return True
             if outcome == "taken":
                 raise is_a_directory(name) if replace else name_taken(name)
@@ -293,7 +293,7 @@ class EntryTree(Tree):
         if root is not None:
             outcome = unlink_file(self.fs, root, self._parts(name))
             if outcome == "removed":
-                note_write()
+                note_write(self.fs)
                 return
             if outcome == "missing":
                 return

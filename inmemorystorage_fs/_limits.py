@@ -2,12 +2,12 @@
 
 The bytes in use are counted once, by walking the tree, and then kept up to
 date by the tree's own writes, so the room check costs the same with 10,000
-files as with 10. Every change made through any storage's tree takes a number
-(``_tree.note_write``); when the latest number is not the one this tree
-last accounted for, someone else wrote (another storage at the same
-persistent location, a rollback), and the next check counts again. Writes
-made on ``storage.filesystem`` directly bypass storages, so the count sees
-them only after the next write through another storage.
+files as with 10. Every change made through any storage's tree counts as a
+change of its filesystem (``_tree.note_write``); when the filesystem's count
+is not the one this tree last accounted for, someone else wrote (another
+storage at the same persistent location, a rollback), and the next check
+counts again. Writes made on ``storage.filesystem`` directly bypass storages,
+so the count sees them only after the next write through another storage.
 """
 
 from __future__ import annotations
@@ -45,16 +45,16 @@ class _Limited(Tree):
 
     def _in_use(self) -> int:
         """Return the bytes in use, counting them again if anyone else wrote since."""
-        if self._counted_at != writes():
+        if self._counted_at != writes(self.fs):
             self._used = self.used_bytes()
-            self._counted_at = writes()
+            self._counted_at = writes(self.fs)
         return self._used
 
     def _grew(self, growth: int, before: int) -> None:
         """Account for this tree's own write of *growth* bytes, made after change *before*."""
-        if writes() == self._counted_at + 1 and before == self._counted_at:
+        if writes(self.fs) == self._counted_at + 1 and before == self._counted_at:
             self._used += growth  # only our own write happened since the count
-            self._counted_at = writes()
+            self._counted_at = writes(self.fs)
         else:
             self._counted_at = -1
 
@@ -79,7 +79,7 @@ class _Limited(Tree):
                 raise name_taken(name)  # before the room check: the caller may replace it
             size = self.staged_size(staged)
             self.check_room(name, size)
-            before = writes()
+            before = writes(self.fs)
             super().add(name, staged)
             self._grew(size, before)
 
@@ -88,7 +88,7 @@ class _Limited(Tree):
             size = self.staged_size(staged)
             old = self.size(name) if self.exists(name) else 0
             self.check_room(name, size - old)
-            before = writes()
+            before = writes(self.fs)
             super().replace(name, staged)
             self._grew(size - old, before)
 
@@ -98,7 +98,7 @@ class _Limited(Tree):
                 freed: int | None = self.size(name)
             except OSError:
                 freed = None  # a directory tree (count again) or nothing
-            before = writes()
+            before = writes(self.fs)
             super().remove(name)
             if freed is None:
                 self._counted_at = -1
@@ -115,7 +115,7 @@ class _Limited(Tree):
             return super().open(name, mode)
         with _limit_lock:
             emptied = self.size(name) if mode.startswith("w") and self._is_file(name) else 0
-            before = writes()
+            before = writes(self.fs)
             handle = super().open(name, mode)
             self._grew(-emptied, before)  # "w" empties the file; opening adds nothing
         return _LimitedFile(handle, self, name, appending="a" in mode)  # type: ignore[return-value]
@@ -150,11 +150,14 @@ class _LimitedFile:
         """Write *data* if the storage has room for what it adds, else raise ENOSPC."""
         length = memoryview(data).nbytes
         with _limit_lock:
-            position, end = self._position_and_end()
-            growth = (end if self._appending else position) + length - end
+            if self._appending:
+                growth = length  # appends always land at the end
+            else:
+                position, end = self._position_and_end()
+                growth = position + length - end
             self._tree.check_room(self._name, growth)
-            before = writes()
-            note_write()
+            before = writes(self._tree.fs)
+            note_write(self._tree.fs)
             written = self._handle.write(data)
             self._tree._grew(max(growth, 0), before)
             return written
@@ -177,8 +180,8 @@ class _LimitedFile:
             end = self._position_and_end()[1]
             target = self._handle.tell() if size is None else size
             self._tree.check_room(self._name, target - end)
-            before = writes()
-            note_write()
+            before = writes(self._tree.fs)
+            note_write(self._tree.fs)
             result = self._handle.truncate(size)
             self._tree._grew(target - end, before)
             return result

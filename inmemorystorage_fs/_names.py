@@ -45,6 +45,8 @@ def normalize_name(name: Any, location: str | None = None) -> str:
             raise TypeError(f"A file name must be a str, not {type(name).__name__}.")
     if "\0" in name:
         raise ValueError(f"The file name {name!r} contains a NUL byte.")
+    if not name:
+        return ""  # the storage root, wherever the storage is
     if "\\" not in name:
         # Most names are already normal: one split and three C-level scans.
         segments = name.split("/")

@@ -62,7 +62,7 @@ def restore_snapshot(target: FS, snapshot: Snapshot) -> None:
             target.removetree("/")
             for child in _children(snapshot.tree):
                 _write_public(target, "/" + child[0], child)
-    note_write()
+    note_write(target)
 
 
 def _freeze(entry: Entry) -> _Frozen:

@@ -39,6 +39,8 @@ RESERVED = frozenset({"aliases", "fields", "strict", "allow"})
 # Where replacements of storages that have no location on a disk (S3 and the
 # like) live, one folder each, so that they never collide.
 _REMOTE_ROOT = "/inmemorystorage_fs"
+# What a storage deconstructs to: dotted path, args, kwargs.
+_Signature = tuple[str, tuple[Any, ...], dict[str, Any]]
 # Django's handler caches storages in _storages and default_storage is a
 # LazyObject around _wrapped: the places a storage is looked up.
 _handler: Any = storages
@@ -113,6 +115,9 @@ class Swap:
         self._wrapped: tuple[object, object | None] | None = None
         self._fields: list[tuple[FileField, object, bool]] = []
         self._remote = 0
+        self._by_signature: list[
+            tuple[tuple[str, tuple[Any, ...], dict[str, Any]], InMemoryStorage]
+        ] = []
 
     @property
     def aliases(self) -> list[str]:
@@ -186,12 +191,19 @@ class Swap:
         """Put the replacements in place."""
         self._note_origins()
         replaced: dict[int, InMemoryStorage] = {}
+        configs = getattr(settings, "STORAGES", None) or {}
         for alias in self.aliases:
             replacement = self._replacement_for_alias(alias)
             self._before[alias] = _handler._storages.get(alias, _MISSING)
             original = self._before[alias]
             if original is not _MISSING and not in_memory(original):
                 replaced[id(original)] = replacement
+            config = configs.get(alias) or {}
+            if "BACKEND" in config:
+                # What the alias's storage deconstructs to: a field may hold an
+                # instance the handler built before it was reset.
+                signature = (config["BACKEND"], (), dict(config.get("OPTIONS") or {}))
+                self._by_signature.append((signature, replacement))
             self.storages[alias] = replacement
         self._wrapped = (_default._wrapped, self._static_wrapped())
         self.reinstall()
@@ -231,7 +243,7 @@ class Swap:
             if original is default_storage or in_memory(original):
                 continue  # the default storage is swapped itself, and memory needs nothing
             label = _label(field)
-            replacement = replaced.get(id(original))
+            replacement = replaced.get(id(original)) or self._same_as_alias(original)
             if replacement is None:
                 replacement = replaced[id(original)] = self._replacement_for(original, label)
             # FileField.deconstruct() reads _storage_callable first: while the
@@ -242,6 +254,17 @@ class Swap:
             field.storage = replacement
             self._fields.append((field, original, set_callable))
             self.field_storages[label] = replacement
+
+    def _same_as_alias(self, storage: object) -> InMemoryStorage | None:
+        """Return the replacement of the alias whose storage *storage* is a copy of, if any."""
+        try:
+            signature = storage.deconstruct()  # type: ignore[attr-defined]
+        except (AttributeError, TypeError, ValueError):
+            return None
+        for known, replacement in self._by_signature:
+            if known == (signature[0], tuple(signature[1]), dict(signature[2])):
+                return replacement
+        return None
 
     def _note_origins(self) -> None:
         for alias, storage in _handler._storages.items():

@@ -11,9 +11,10 @@ and comes back here whenever it cannot.
 from __future__ import annotations
 
 import io
-import itertools
+import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -44,22 +45,22 @@ DELETE_RETRIES = 100
 
 _READ_ONLY = frozenset({"rb"})
 
-# Every change made through a tree takes the next number; a max_size tree
-# compares it with the number it last accounted for to know whether anyone
-# else wrote since (see _limits). next() on a count is atomic in CPython.
-_write_numbers = itertools.count(1)
-_last_write = 0
+# Every change made through a tree counts one more change of its filesystem;
+# a max_size tree compares the count with the one it last accounted for, to
+# know whether anyone else wrote since (see _limits).
+_changes: weakref.WeakKeyDictionary[FS, int] = weakref.WeakKeyDictionary()
+_changes_lock = threading.Lock()
 
 
-def note_write() -> None:
-    """Record that some filesystem changed (call it after the change)."""
-    global _last_write
-    _last_write = next(_write_numbers)
+def note_write(fs: FS) -> None:
+    """Record that *fs* changed (call it after the change)."""
+    with _changes_lock:
+        _changes[fs] = _changes.get(fs, 0) + 1
 
 
-def writes() -> int:
-    """Return the number of the latest recorded change."""
-    return _last_write
+def writes(fs: FS) -> int:
+    """Return how many changes of *fs* were recorded."""
+    return _changes.get(fs, 0)
 
 
 @dataclass(slots=True)
@@ -232,7 +233,7 @@ class Tree:
                 handle: IO[bytes] = self.fs.openbin(self.path(name), mode)
             else:
                 handle = self._create(name, mode)
-        note_write()
+        note_write(self.fs)
         return handle
 
     def _create(self, name: str, mode: str) -> IO[bytes]:
@@ -312,7 +313,7 @@ class Tree:
             self._discard(name)
             raise
         finally:
-            note_write()
+            note_write(self.fs)
 
     def replace(self, name: str, staged: Staged) -> None:
         """Replace the file *name* with *staged* so that readers see the old bytes or the new."""
@@ -337,7 +338,7 @@ class Tree:
             except BaseException:
                 self.fs.remove(part)
                 raise
-        note_write()
+        note_write(self.fs)
 
     def _discard(self, name: str) -> None:
         """Remove the file *name* if it is there."""
@@ -372,7 +373,7 @@ class Tree:
                     raise
             break
         self.touch(_parent(name))
-        note_write()
+        note_write(self.fs)
 
     def clear(self) -> None:
         """Remove every file and directory under the root."""
@@ -382,7 +383,7 @@ class Tree:
             pass
         if self.root:
             self.fs.makedirs(self.root, recreate=True)
-        note_write()
+        note_write(self.fs)
 
 
 def _parent(name: str) -> str:
