@@ -21,8 +21,7 @@ from django.core.files.storage import InMemoryStorage as DjangoInMemoryStorage
 from django.core.files.storage import Storage
 from django.utils.module_loading import import_string
 
-from ._fs import MemoryFS
-from .storage import FSStorage, InMemoryStorage
+from .storage import InMemoryStorage, is_in_memory
 
 __all__ = ["RealStorageUsed", "StrictScope", "Strictness", "enter", "leave", "seen"]
 
@@ -96,13 +95,6 @@ def dotted(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def in_memory(storage: object) -> bool:
-    """Return True if *storage* keeps its files in memory."""
-    if isinstance(storage, (DjangoInMemoryStorage, InMemoryStorage)):
-        return True
-    return isinstance(storage, FSStorage) and isinstance(storage.filesystem, MemoryFS)
-
-
 def _classes() -> Iterator[type]:
     """Yield ``Storage`` and every subclass loaded, except the in-memory ones."""
     pending: list[type] = [Storage]
@@ -158,7 +150,7 @@ def _check(storage: Any, call: str, args: tuple[Any, ...], kwargs: dict[str, Any
     write = _is_write(call, args, kwargs)
     if not write and scope.level != "all":
         return
-    if in_memory(storage):
+    if is_in_memory(storage):
         return
     if isinstance(storage, scope.allow):
         return

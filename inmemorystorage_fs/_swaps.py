@@ -27,8 +27,7 @@ from django.core.files.storage import InMemoryStorage as DjangoInMemoryStorage
 from django.db.models import FileField
 from django.utils.module_loading import import_string
 
-from ._strict import in_memory
-from .storage import InMemoryStorage
+from .storage import InMemoryStorage, is_in_memory
 
 __all__ = ["ALL", "RESERVED", "Swap", "TestingOptions", "split_options"]
 
@@ -196,7 +195,7 @@ class Swap:
             replacement = self._replacement_for_alias(alias)
             self._before[alias] = _handler._storages.get(alias, _MISSING)
             original = self._before[alias]
-            if original is not _MISSING and not in_memory(original):
+            if original is not _MISSING and not is_in_memory(original):
                 replaced[id(original)] = replacement
             config = configs.get(alias) or {}
             if "BACKEND" in config:
@@ -240,7 +239,7 @@ class Swap:
     def _swap_fields(self, replaced: dict[int, InMemoryStorage]) -> None:
         for field in _file_fields():
             original = field.storage
-            if original is default_storage or in_memory(original):
+            if original is default_storage or is_in_memory(original):
                 continue  # the default storage is swapped itself, and memory needs nothing
             label = _label(field)
             replacement = replaced.get(id(original)) or self._same_as_alias(original)

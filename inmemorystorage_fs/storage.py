@@ -12,6 +12,7 @@ from typing import IO, Any, ClassVar, NamedTuple
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import File
+from django.core.files.storage import InMemoryStorage as DjangoInMemoryStorage
 from django.core.files.storage import Storage
 from django.core.files.storage.mixins import StorageSettingsMixin
 from django.core.files.utils import validate_file_name
@@ -38,6 +39,7 @@ __all__ = [
     "PathDoesNotExist",
     "StorageFile",
     "clear_persistent_fs",
+    "is_in_memory",
     "normalize_name",
 ]
 
@@ -446,3 +448,10 @@ class InMemoryStorage(FSStorage):
         self._own_fs = None
         if files is not None:
             restore_snapshot(self._own(), files)
+
+
+def is_in_memory(storage: object) -> bool:
+    """Return True if *storage* keeps its files in memory (this package's or Django's)."""
+    if isinstance(storage, (InMemoryStorage, DjangoInMemoryStorage)):
+        return True
+    return isinstance(storage, FSStorage) and isinstance(storage.filesystem, MemoryFS)

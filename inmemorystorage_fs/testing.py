@@ -28,6 +28,7 @@ import django.test.signals  # noqa: F401
 from django.conf import settings
 from django.core.signals import setting_changed
 
+from ._liveserver import serving, stop_serving
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
 from ._snapshot import Snapshot, restore_snapshot, take_snapshot
 from ._strict import RealStorageUsed, Strictness, StrictScope, allowed_classes
@@ -112,11 +113,14 @@ class Layer:
             self._strict = StrictScope(level, allow, swap.origins)
             enter_strict(self._strict)
         _layers.append(self)
+        unique = {id(s): s for s in self.named_storages().values()}
+        self._served = serving(unique.values())
         return storage
 
     def __exit__(self, *exc_info: object) -> None:
         if self in _layers:
             _layers.remove(self)
+        stop_serving(self._served)
         if self._strict is not None:
             leave_strict(self._strict)
         if self.swap is not None:

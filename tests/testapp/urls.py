@@ -2,6 +2,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
+from inmemorystorage_fs.urls import media_patterns
+
 from . import views
 
 urlpatterns = [
@@ -14,3 +16,6 @@ urlpatterns = [
 
 if apps.is_installed("tests.billing"):  # not under Django 4.2's DEFAULT_FILE_STORAGE
     urlpatterns.append(path("billing/", include("tests.billing.urls")))
+
+# The default storage's files at MEDIA_URL, from memory (the serving tests use them).
+urlpatterns += media_patterns()

@@ -1,0 +1,89 @@
+"""The live server serves swapped storages' files from memory.
+
+Django's ``LiveServerTestCase`` (and pytest-django's ``live_server``) wrap the
+site in ``_MediaFilesHandler``, which reads ``MEDIA_ROOT`` from the disk. While
+a test's fresh storages are installed, a request under one of their
+``base_url`` paths is answered by ``views.serve`` from memory instead; every
+other request, and a name the storage does not hold, goes where it went
+before. The handler is patched once, at the first fresh storage, so servers
+started before and after both serve from memory; the server's threads read
+the same storages as the test thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.core.files.storage import Storage
+from django.http import Http404
+
+__all__ = ["install", "serving", "stop_serving"]
+
+_served: list[list[tuple[str, Storage]]] = []
+_lock = threading.Lock()
+_installed = False
+
+
+def serving(storages: Iterable[Storage]) -> list[tuple[str, Storage]]:
+    """Serve *storages* at their ``base_url`` paths until ``stop_serving()``; return a token."""
+    install()
+    prefixes = []
+    for storage in storages:
+        base_url = getattr(storage, "base_url", None)
+        parts = urlsplit(base_url or "")
+        if base_url and not parts.netloc and parts.path.startswith("/"):
+            prefixes.append((parts.path, storage))
+    prefixes.sort(key=lambda pair: -len(pair[0]))  # the longest prefix wins
+    with _lock:
+        _served.append(prefixes)
+    return prefixes
+
+
+def stop_serving(token: list[tuple[str, Storage]]) -> None:
+    """Stop serving what ``serving()`` returned *token* for."""
+    with _lock:
+        if any(entry is token for entry in _served):
+            _served.remove(token)
+
+
+def _match(path: str) -> tuple[Storage, str] | None:
+    """Return the storage serving the URL *path*, and the name in it, if one does."""
+    with _lock:
+        current = _served[-1] if _served else []
+    for prefix, storage in current:
+        if path.startswith(prefix):
+            return storage, unquote(path[len(prefix) :])
+    return None
+
+
+def install() -> None:
+    """Patch Django's live server media handler to ask ``_match()`` first (once)."""
+    global _installed
+    if _installed:
+        return
+    from django.core.handlers.wsgi import WSGIRequest, get_path_info
+    from django.test import testcases
+
+    from .views import serve
+
+    handler: Any = testcases._MediaFilesHandler
+    original = handler.__call__
+
+    def __call__(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        found = _match(get_path_info(environ))
+        if found is None:
+            return original(self, environ, start_response)
+        storage, name = found
+        try:
+            response = serve(WSGIRequest(environ), name, storage=storage)
+        except Http404:
+            return original(self, environ, start_response)
+        status = f"{response.status_code} {response.reason_phrase}"
+        start_response(status, list(response.items()))
+        return response
+
+    handler.__call__ = __call__
+    _installed = True

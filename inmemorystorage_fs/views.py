@@ -1,0 +1,136 @@
+"""Serving stored files over HTTP, as a good static server does, straight from memory.
+
+``serve(request, path, alias="default")`` is ``django.views.static.serve``
+reading from a storage instead of a folder: GET and HEAD, ``Content-Type``,
+``Content-Length``, ``Last-Modified``, an ``ETag`` with ``If-None-Match`` and
+``If-Modified-Since`` answering 304, one ``Range`` answering 206 (or 416),
+and 404 for a missing name, a directory or a name that leaves the storage.
+The body is streamed from the stored bytes, which are not copied whole.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import Iterator
+from typing import Literal
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.files.storage import Storage, storages
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotAllowed,
+    HttpResponseNotModified,
+    StreamingHttpResponse,
+)
+from django.utils.http import http_date, parse_http_date_safe
+
+from .storage import is_in_memory
+
+__all__ = ["check_in_memory", "serve"]
+
+#: Bytes per chunk of a streamed body: big enough for few WSGI writes, small
+#: enough that a 64 MiB file never needs a second copy of itself.
+CHUNK_SIZE = 256 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def check_in_memory(storage: object, where: str) -> None:
+    """Raise ``ImproperlyConfigured`` unless *storage* is in memory; *where* names it."""
+    if not is_in_memory(storage):
+        raise ImproperlyConfigured(
+            f"inmemorystorage_fs.views.serve serves in-memory storages only; {where} is "
+            f"{type(storage).__module__}.{type(storage).__qualname__}. Serve a disk with "
+            "django.views.static.serve, or put the storage in memory in this settings."
+        )
+
+
+def serve(
+    request: HttpRequest, path: str, alias: str = "default", storage: Storage | None = None
+) -> HttpResponseBase:
+    """Answer *request* with the file *path* of the storage *alias* (or *storage*)."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if storage is None:
+        storage = storages[alias]
+        check_in_memory(storage, f"STORAGES[{alias!r}]")
+    else:
+        check_in_memory(storage, "the storage given")
+    try:
+        with storage.open(path, "rb") as handle:
+            data: bytes = handle.read()  # the stored bytes themselves, not a copy
+        modified = storage.get_modified_time(path).timestamp()
+    except (OSError, SuspiciousFileOperation, ValueError):
+        raise Http404(f"{path!r} is not a file of the storage") from None
+    etag = f'"{len(data):x}-{int(modified * 1_000_000):x}"'
+    if _not_modified(request, etag, modified):
+        response: HttpResponseBase = HttpResponseNotModified()
+        response.headers["ETag"] = etag
+        return response
+    content_type, encoding = mimetypes.guess_type(path)
+    start, end, status = 0, len(data), 200
+    wanted = request.headers.get("Range")
+    if wanted and request.headers.get("If-Range", etag) == etag:
+        span = _span(wanted, len(data))
+        if span is None:
+            refused = HttpResponse(status=416)
+            refused.headers["Content-Range"] = f"bytes */{len(data)}"
+            return refused
+        if span != "whole":
+            start, end = span
+            status = 206
+    body = _chunks(data, start, end) if request.method == "GET" else iter(())
+    response = StreamingHttpResponse(
+        body, status=status, content_type=content_type or "application/octet-stream"
+    )
+    response.headers["Content-Length"] = str(end - start)
+    response.headers["Last-Modified"] = http_date(modified)
+    response.headers["ETag"] = etag
+    response.headers["Accept-Ranges"] = "bytes"
+    if status == 206:
+        response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    return response
+
+
+def _not_modified(request: HttpRequest, etag: str, modified: float) -> bool:
+    """Return True if the client's copy, by ETag or date, is the current one."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return etag in tags or "*" in tags
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since") or "")
+    return since is not None and int(modified) <= since
+
+
+def _span(header: str, size: int) -> tuple[int, int] | Literal["whole"] | None:
+    """Return the ``[start, end)`` bytes one ``Range`` header asks for, or None if none fit.
+
+    "whole": a header this view does not serve (several ranges, other units),
+    answered with the whole file, as RFC 9110 lets a server do.
+    """
+    match = _RANGE.match(header.replace(" ", ""))
+    if match is None:
+        return "whole"
+    first, last = match.groups()
+    if not first and not last:
+        return "whole"
+    if not first:  # the last N bytes
+        length = int(last)
+        return (max(size - length, 0), size) if length and size else None
+    start = int(first)
+    if start >= size:
+        return None
+    end = min(int(last) + 1, size) if last else size
+    return (start, end) if end > start else None
+
+
+def _chunks(data: bytes, start: int, end: int) -> Iterator[bytes]:
+    """Yield ``data[start:end]`` in pieces, copying one piece at a time."""
+    view = memoryview(data)
+    for offset in range(start, end, CHUNK_SIZE):
+        yield bytes(view[offset : min(offset + CHUNK_SIZE, end)])
