@@ -114,6 +114,7 @@ class Swap:
         self._wrapped: tuple[object, object | None] | None = None
         self._fields: list[tuple[FileField, object, bool]] = []
         self._remote = 0
+        self._first_for: list[FileField] = []  # fields whose original this swap recorded
         self._by_signature: list[
             tuple[tuple[str, tuple[Any, ...], dict[str, Any]], InMemoryStorage]
         ] = []
@@ -195,7 +196,9 @@ class Swap:
             replacement = self._replacement_for_alias(alias)
             self._before[alias] = _handler._storages.get(alias, _MISSING)
             original = self._before[alias]
-            if original is not _MISSING and not is_in_memory(original):
+            if original is not _MISSING:
+                # An outer scope's replacement is replaced too: fields holding it
+                # move to this scope's storage.
                 replaced[id(original)] = replacement
             config = configs.get(alias) or {}
             if "BACKEND" in config:
@@ -230,28 +233,40 @@ class Swap:
             static = self._static_lazy()
             if static is not None and self._wrapped[1] is not None:
                 static._wrapped = self._wrapped[1]
-        for field, original, set_callable in reversed(self._fields):
-            field.storage = original  # type: ignore[assignment]
+        for field, before, set_callable in reversed(self._fields):
+            field.storage = before  # type: ignore[assignment]
             if set_callable:
                 del field._storage_callable  # type: ignore[attr-defined]
         self._fields.clear()
+        for field in self._first_for:
+            _originals.pop(id(field), None)
+        self._first_for.clear()
 
     def _swap_fields(self, replaced: dict[int, InMemoryStorage]) -> None:
         for field in _file_fields():
-            original = field.storage
+            current = field.storage
+            # What the field held before any scope swapped it.
+            original = _originals.get(id(field), current)
             if original is default_storage or is_in_memory(original):
                 continue  # the default storage is swapped itself, and memory needs nothing
             label = _label(field)
-            replacement = replaced.get(id(original)) or self._same_as_alias(original)
+            replacement = (
+                replaced.get(id(current))
+                or replaced.get(id(original))
+                or self._same_as_alias(original)
+            )
             if replacement is None:
                 replacement = replaced[id(original)] = self._replacement_for(original, label)
+            if id(field) not in _originals:
+                _originals[id(field)] = original
+                self._first_for.append(field)
             # FileField.deconstruct() reads _storage_callable first: while the
             # field holds the replacement, migrations still see the original.
             set_callable = not hasattr(field, "_storage_callable")
             if set_callable:
                 field._storage_callable = original  # type: ignore[attr-defined]
             field.storage = replacement
-            self._fields.append((field, original, set_callable))
+            self._fields.append((field, current, set_callable))
             self.field_storages[label] = replacement
 
     def _same_as_alias(self, storage: object) -> InMemoryStorage | None:
@@ -288,6 +303,8 @@ class Swap:
 
 
 _MISSING = object()
+# id(field) -> the storage it held before the outermost active swap replaced it.
+_originals: dict[int, object] = {}
 
 
 def _file_fields() -> list[FileField]:

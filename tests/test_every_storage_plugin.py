@@ -261,13 +261,6 @@ def test_fails(inmemory_storage):
 """
 
 
-@pytest.mark.xfail(
-    reason="_swaps.Swap._swap_fields skips a field whose storage is already in memory, so "
-    "a test's layer inside a module layer that swapped fields too (--inmemorystorage-all, "
-    "inmemorystorage_fields) neither points the field at its own alias replacement nor "
-    "lists it in field_storages: dump_files() leaves out billing.Invoice.thumb",
-    strict=True,
-)
 @pytest.mark.usefixtures("untouched_disk")
 def test_all_flag_dumps_a_field_only_storage_and_shares_the_alias_replacement(
     project: pytest.Pytester,

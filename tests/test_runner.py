@@ -216,12 +216,6 @@ class Identity(SimpleTestCase):
 """
 
 
-@pytest.mark.xfail(
-    reason="_swaps.Swap._swap_fields skips a field whose storage is already in memory: the "
-    "class layer pointed Doc.f at its replacement of storages['private'], so each test's "
-    "layer installs a new storages['private'] but leaves Doc.f on the class layer's one",
-    strict=True,
-)
 def test_runner_points_a_field_at_the_test_s_alias_replacement(project: Path) -> None:
     (project / "shop" / "test_identity.py").write_text(textwrap.dedent(IDENTITY_TESTS))
     run = manage_test(project, "shop.test_identity")
