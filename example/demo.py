@@ -1,4 +1,4 @@
-"""Upload a few files into memory through Django, show them, then export them to a folder.
+"""Upload a few files into memory through Django, show them, export them, then serve one.
 
 Run it with ``make demo`` from the repository root.
 """
@@ -6,6 +6,7 @@ Run it with ``make demo`` from the repository root.
 import io
 import os
 import sys
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -19,6 +20,7 @@ from django.core.files.storage import Storage, default_storage  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.test.testcases import LiveServerThread  # noqa: E402
 from PIL import Image  # noqa: E402
 
 EXPORT_DIR = Path("demo-export")
@@ -68,6 +70,35 @@ def main() -> None:
     target = storage.export(EXPORT_DIR)
     print(f"\nExported every file, with its times, to {target} (fs.copy.copy_fs).")
     print("Nothing else was written; delete that folder when you are done looking.")
+    serve_over_http(storage, "pictures/logo.png")
+
+
+def serve_over_http(storage: Storage, name: str) -> None:
+    """Start a live server as LiveServerTestCase does, fetch *name*'s URL, stop the server.
+
+    Django's live server looks for MEDIA_URL files in MEDIA_ROOT on the disk;
+    finding none there, it hands the request to the URLconf, whose
+    ``media_patterns()`` (gallery/urls.py) serve them from the storage in memory.
+    """
+    # No static files here: the media handler is served as is.
+    server = LiveServerThread("localhost", static_handler=lambda handler: handler)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    try:
+        url = f"http://localhost:{server.port}{storage.url(name)}"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = response.read()
+            status, content_type = response.status, response.headers["Content-Type"]
+    finally:
+        server.terminate()
+    with storage.open(name, "rb") as stored:
+        if body != stored.read():
+            raise SystemExit(f"{url} did not answer the stored bytes of {name}")
+    print(f"\nStarted a live server, fetched {url} (the stored bytes), stopped it:")
+    print(f"served over HTTP: {status} {content_type} {len(body)} bytes")
 
 
 def walk(storage: Storage, path: str) -> list[str]:

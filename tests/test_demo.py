@@ -1,5 +1,6 @@
-"""`make demo` runs the example project: uploads into memory, then exports to a folder."""
+"""`make demo` runs the example project: uploads into memory, exports, serves over HTTP."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 DEMO = Path(__file__).resolve().parent.parent / "example" / "demo.py"
 
 
-def test_demo_uploads_shows_and_exports(tmp_path):
+def test_demo_uploads_shows_exports_and_serves(tmp_path):
     result = subprocess.run(
         [sys.executable, "-W", "error", str(DEMO)],
         cwd=tmp_path,
@@ -25,3 +26,6 @@ def test_demo_uploads_shows_and_exports(tmp_path):
     assert len(names) == 5
     assert (exported / "pictures" / "logo.png").read_bytes().startswith(b"\x89PNG")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo-export"]
+    logo = (exported / "pictures" / "logo.png").stat().st_size
+    assert re.search(r"fetched http://localhost:\d+/media/pictures/logo\.png ", result.stdout)
+    assert f"served over HTTP: 200 image/png {logo} bytes\n" in result.stdout
