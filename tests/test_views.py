@@ -1,0 +1,305 @@
+"""Serving stored files through the test client: views.serve and urls.media_patterns."""
+
+import io
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage, storages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+from django.utils.http import http_date
+from PIL import Image
+
+from inmemorystorage_fs import InMemoryStorage
+from inmemorystorage_fs.testing import fresh_storage
+from inmemorystorage_fs.urls import media_patterns
+from inmemorystorage_fs.views import CHUNK_SIZE, serve
+from tests.testapp.models import Photo
+
+DATA = bytes(range(256)) * 4  # 1024 bytes, no two neighbours equal
+NAME = "docs/data.bin"
+
+
+def __getattr__(name: str) -> Any:
+    """This module is a URLconf too: ``urlpatterns`` is built when a resolver asks for it.
+
+    ``media_patterns(alias="exports")`` checks the storage when it is called,
+    and "exports" is in memory only inside ``fresh_storage(aliases=[...])``.
+    """
+    if name == "urlpatterns":
+        return media_patterns() + media_patterns(alias="exports")
+    raise AttributeError(name)
+
+
+def png_bytes(width: int = 9, height: int = 4) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "orange").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def body(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+@pytest.fixture
+def saved() -> str:
+    """Save DATA in the default storage; return its URL."""
+    assert default_storage.save(NAME, ContentFile(DATA)) == NAME
+    return default_storage.url(NAME)
+
+
+# -- the whole file --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_uploaded_image_is_served_at_its_url_with_its_headers(client):
+    image = png_bytes()
+    upload = SimpleUploadedFile("pic.png", image, content_type="image/png")
+    assert client.post("/photos/", {"image": upload}).status_code == 200
+    photo = Photo.objects.get()
+    response = client.get(photo.image.url)
+    assert response.status_code == 200
+    assert response.streaming
+    assert body(response) == image
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Length"] == str(len(image))
+    modified = default_storage.get_modified_time(photo.image.name).timestamp()
+    assert response["Last-Modified"] == http_date(modified)
+    assert response["ETag"].startswith('"') and response["ETag"].endswith('"')
+    assert response["Accept-Ranges"] == "bytes"
+
+
+def test_an_unknown_extension_is_application_octet_stream(client, saved):
+    response = client.get(saved)
+    assert response["Content-Type"] == "application/octet-stream"
+    assert body(response) == DATA
+
+
+@fresh_storage(allow_overwrite=True)
+def test_the_etag_changes_when_the_file_does(client):
+    default_storage.save("a.txt", ContentFile(b"one"))
+    first = client.get("/media/a.txt")["ETag"]
+    assert default_storage.save("a.txt", ContentFile(b"three")) == "a.txt"
+    second = client.get("/media/a.txt", headers={"If-None-Match": first})
+    assert second.status_code == 200
+    assert body(second) == b"three"
+    assert second["ETag"] != first
+
+
+def test_a_large_file_arrives_whole_in_several_chunks(client):
+    data = bytes(range(251)) * (3 * 1024 * 1024 // 251 + 1)
+    default_storage.save("big.bin", ContentFile(data))
+    response = client.get("/media/big.bin")
+    assert response["Content-Length"] == str(len(data))
+    chunks = list(response.streaming_content)
+    assert len(chunks) == -(-len(data) // CHUNK_SIZE) > 1
+    assert b"".join(chunks) == data
+
+
+def test_head_has_the_headers_and_no_body(client, saved):
+    got = client.get(saved)
+    response = client.head(saved)
+    assert response.status_code == 200
+    assert body(response) == b""
+    for header in ("Content-Type", "Content-Length", "Last-Modified", "ETag"):
+        assert response[header] == got[header]
+    assert response["Content-Length"] == str(len(DATA))
+
+
+# -- conditional requests ----------------------------------------------------------
+
+
+def test_if_none_match_with_the_etag_is_not_modified(client, saved):
+    etag = client.get(saved)["ETag"]
+    response = client.get(saved, headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+
+
+def test_if_none_match_among_others_or_weak_is_not_modified(client, saved):
+    etag = client.get(saved)["ETag"]
+    for header in (f'"other", {etag}', f"W/{etag}", "*"):
+        assert client.get(saved, headers={"If-None-Match": header}).status_code == 304
+
+
+def test_if_none_match_with_another_etag_is_the_file(client, saved):
+    response = client.get(saved, headers={"If-None-Match": '"stale"'})
+    assert response.status_code == 200
+    assert body(response) == DATA
+
+
+def test_if_modified_since_the_last_modified_date_is_not_modified(client, saved):
+    last_modified = client.get(saved)["Last-Modified"]
+    response = client.get(saved, headers={"If-Modified-Since": last_modified})
+    assert response.status_code == 304
+
+
+def test_if_modified_since_an_older_date_is_the_file(client, saved):
+    modified = default_storage.get_modified_time(NAME).timestamp()
+    response = client.get(saved, headers={"If-Modified-Since": http_date(modified - 3600)})
+    assert response.status_code == 200
+    assert body(response) == DATA
+
+
+def test_if_none_match_wins_over_if_modified_since(client, saved):
+    last_modified = client.get(saved)["Last-Modified"]
+    headers = {"If-None-Match": '"stale"', "If-Modified-Since": last_modified}
+    assert client.get(saved, headers=headers).status_code == 200
+
+
+# -- ranges ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-9", 0, 10),
+        ("bytes=-5", len(DATA) - 5, len(DATA)),
+        ("bytes=5-", 5, len(DATA)),
+        ("bytes=1000-5000", 1000, len(DATA)),  # the end past the file: up to its end
+        ("bytes=-5000", 0, len(DATA)),  # a suffix longer than the file: all of it
+    ],
+)
+def test_one_range_is_partial_content(client, saved, header, start, end):
+    response = client.get(saved, headers={"Range": header})
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes {start}-{end - 1}/{len(DATA)}"
+    assert response["Content-Length"] == str(end - start)
+    assert body(response) == DATA[start:end]
+
+
+def test_the_first_ten_bytes(client, saved):
+    response = client.get(saved, headers={"Range": "bytes=0-9"})
+    assert response["Content-Range"] == f"bytes 0-9/{len(DATA)}"
+    assert len(body(response)) == 10
+
+
+@pytest.mark.parametrize(
+    "header", [f"bytes={len(DATA)}-", f"bytes={len(DATA) + 7}-9999", "bytes=-0"]
+)
+def test_a_range_past_the_end_is_not_satisfiable(client, saved, header):
+    response = client.get(saved, headers={"Range": header})
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(DATA)}"
+
+
+@pytest.mark.parametrize("header", ["bytes=0-1,3-4", "items=0-9", "bytes=-", "bytes=x-y"])
+def test_a_range_not_served_is_answered_with_the_whole_file(client, saved, header):
+    response = client.get(saved, headers={"Range": header})
+    assert response.status_code == 200
+    assert "Content-Range" not in response
+    assert body(response) == DATA
+
+
+def test_if_range_with_another_etag_is_the_whole_file(client, saved):
+    headers = {"Range": "bytes=0-9", "If-Range": '"stale"'}
+    response = client.get(saved, headers=headers)
+    assert response.status_code == 200
+    assert body(response) == DATA
+
+
+def test_if_range_with_the_etag_is_the_range(client, saved):
+    etag = client.get(saved)["ETag"]
+    response = client.get(saved, headers={"Range": "bytes=0-9", "If-Range": etag})
+    assert response.status_code == 206
+    assert body(response) == DATA[:10]
+
+
+# -- what is not served ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/media/missing.txt",
+        "/media/docs",  # a directory
+        "/media/docs/",
+        "/media/",
+        "/media/../tests/settings.py",
+        "/media/docs/../../tests/settings.py",
+        "/media/%2e%2e/tests/settings.py",
+        "/media/docs/data%00.bin",
+    ],
+)
+def test_what_is_not_a_file_of_the_storage_is_not_found(client, saved, path):
+    assert client.get(path).status_code == 404
+
+
+def test_post_is_not_allowed(client, saved):
+    response = client.post(saved)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+
+
+# -- the storage must be in memory ------------------------------------------------
+
+
+def test_media_patterns_refuse_a_storage_on_disk(tmp_path):
+    with pytest.raises(ImproperlyConfigured, match="in-memory storages only"):
+        media_patterns(storage=FileSystemStorage(location=tmp_path, base_url="/disk/"))
+
+
+def test_media_patterns_refuse_an_alias_on_disk():
+    with pytest.raises(ImproperlyConfigured, match=r"STORAGES\['private'\]"):
+        media_patterns(alias="private")
+
+
+@pytest.mark.parametrize("base_url", ["https://cdn.example.com/media/", "//cdn.example.com/m/"])
+def test_media_patterns_refuse_a_base_url_on_another_host(base_url):
+    with pytest.raises(ImproperlyConfigured, match="base_url is a path on this site"):
+        media_patterns(storage=InMemoryStorage(base_url=base_url))
+
+
+def test_media_patterns_serve_the_storage_given(rf):
+    storage = InMemoryStorage(base_url="/given/")
+    storage.save("g.txt", ContentFile(b"given"))
+    (pattern,) = media_patterns(storage=storage)
+    match = pattern.resolve("given/g.txt")
+    assert match is not None
+    response = match.func(rf.get("/given/g.txt"), *match.args, **match.kwargs)
+    assert body(response) == b"given"
+
+
+def test_serve_refuses_a_storage_on_disk(rf, tmp_path):
+    (tmp_path / "x.txt").write_bytes(b"on disk")
+    with pytest.raises(ImproperlyConfigured, match="the storage given"):
+        serve(rf.get("/x.txt"), "x.txt", storage=FileSystemStorage(location=tmp_path))
+
+
+def test_serve_refuses_an_alias_on_disk(rf):
+    with pytest.raises(ImproperlyConfigured, match=r"STORAGES\['private'\]"):
+        serve(rf.get("/private/x.txt"), "x.txt", alias="private")
+
+
+# -- another alias, swapped by fresh_storage ---------------------------------------
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_an_alias_put_in_memory_is_served_at_its_base_url(client):
+    with fresh_storage(aliases=["default", "exports"]):
+        exports = storages["exports"]
+        assert exports.save("report.csv", ContentFile(b"a,b\n1,2\n")) == "report.csv"
+        url = exports.url("report.csv")
+        assert url == "/exports/report.csv"
+        response = client.get(url)
+        assert response.status_code == 200
+        assert body(response) == b"a,b\n1,2\n"
+        assert response["Content-Type"] == "text/csv"
+        # Each alias serves its own files.
+        assert client.get("/media/report.csv").status_code == 404
+        default_storage.save("only-default.txt", ContentFile(b"d"))
+        assert client.get("/exports/only-default.txt").status_code == 404
+        assert body(client.get("/media/only-default.txt")) == b"d"
+
+
+def test_the_served_alias_is_the_test_s_fresh_storage(client):
+    default_storage.save("outer.txt", ContentFile(b"outer"))
+    with fresh_storage() as storage:
+        storage.save("inner.txt", ContentFile(b"inner"))
+        assert body(client.get("/media/inner.txt")) == b"inner"
+        assert client.get("/media/outer.txt").status_code == 404
+    assert client.get("/media/inner.txt").status_code == 404
+    assert body(client.get("/media/outer.txt")) == b"outer"
