@@ -2,10 +2,9 @@
 
 from typing import TYPE_CHECKING, Any
 
-from .storage import FSStorage, InMemoryStorage
-
 if TYPE_CHECKING:
     from .staticfiles import InMemoryManifestStaticFilesStorage, InMemoryStaticFilesStorage
+    from .storage import FSStorage, InMemoryStorage
 
 __all__ = [
     "FSStorage",
@@ -16,13 +15,23 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_STATICFILES = frozenset({"InMemoryManifestStaticFilesStorage", "InMemoryStaticFilesStorage"})
+# Loaded on first use: pytest imports the pytest11 plugin (a submodule) in
+# every run, Django project or not, and must not pay for Django and fs here.
+_LAZY = {
+    "FSStorage": "storage",
+    "InMemoryStorage": "storage",
+    "InMemoryManifestStaticFilesStorage": "staticfiles",
+    "InMemoryStaticFilesStorage": "staticfiles",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """Import the static files storages on first use (django.contrib.staticfiles is slow)."""
-    if name in _STATICFILES:
-        from . import staticfiles
+    """Import the storages on first use (Django, fs and staticfiles cost time)."""
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return getattr(staticfiles, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
+    globals()[name] = value
+    return value

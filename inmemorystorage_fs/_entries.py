@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from itertools import compress
 from typing import Literal, Protocol
 
-from ._errors import is_a_directory, name_taken
+from ._errors import file_in_path, is_a_directory, name_taken
 from ._fs import FS, MemoryFS, ResourceType, memoryfs
 from ._tree import LINK_RETRIES, Staged, Tree, note_write
 
@@ -162,6 +162,26 @@ def link(fs: FS, root: Entry, parts: list[str], entry: Entry, replace: bool = Fa
         return "linked"
 
 
+def make_dirs(fs: FS, root: Entry, parts: list[str]) -> bool:
+    """Create the missing directories *parts* below *root*; False if a file is in the way."""
+    with fs._lock:
+        entry = root
+        for index, part in enumerate(parts):
+            child = entry._dir.get(part)
+            if child is None:
+                now = time.time()
+                entry.modified_time = entry.accessed_time = now  # it gains a child
+                for name in parts[index:]:
+                    made: Entry = memoryfs._DirEntry(ResourceType.directory, name)  # type: ignore[assignment]
+                    entry._dir[name] = made
+                    entry = made
+                return True
+            if child._bytes_file is not None:
+                return False
+            entry = child
+        return True
+
+
 def unlink_file(fs: FS, root: Entry, parts: list[str]) -> Unlink:
     """Remove the file at *parts* below *root*, if that is what is there."""
     with fs._lock:
@@ -247,6 +267,13 @@ class EntryTree(Tree):
         if entry is None or entry._bytes_file is not None:
             return super().listdir(name)
         return list_entry(self.fs, entry)
+
+    def make_parents(self, name: str) -> None:
+        root = root_entry(self.fs)
+        if root is None:
+            super().make_parents(name)
+        elif not make_dirs(self.fs, root, self._parts(name)[:-1]):
+            raise file_in_path(name)
 
     def stage(self, chunks: Iterator[bytes], size_hint: int) -> Staged:
         # Read the content once, into a file entry no one sees until it is

@@ -15,10 +15,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import Storage
-from django.http import Http404
+from django.http import Http404, HttpResponseNotFound
+
+from ._names import normalize_name
 
 __all__ = ["install", "serving", "stop_serving"]
 
@@ -55,8 +58,17 @@ def _match(path: str) -> tuple[Storage, str] | None:
         current = _served[-1] if _served else []
     for prefix, storage in current:
         if path.startswith(prefix):
-            return storage, unquote(path[len(prefix) :])
+            return storage, path[len(prefix) :]  # PATH_INFO is decoded already
     return None
+
+
+def _leaves(name: str) -> bool:
+    """Return True if the URL name *name* climbs out of the storage."""
+    try:
+        normalize_name(name)
+    except (SuspiciousFileOperation, ValueError, TypeError):
+        return True
+    return False
 
 
 def install() -> None:
@@ -80,7 +92,10 @@ def install() -> None:
         try:
             response = serve(WSGIRequest(environ), name, storage=storage)
         except Http404:
-            return original(self, environ, start_response)
+            if _leaves(name):
+                response = HttpResponseNotFound()  # not for Django's disk handler either
+            else:
+                return original(self, environ, start_response)
         status = f"{response.status_code} {response.reason_phrase}"
         start_response(status, list(response.items()))
         return response

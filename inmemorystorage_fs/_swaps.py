@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -189,7 +190,8 @@ class Swap:
 
     def install(self) -> None:
         """Put the replacements in place."""
-        self._note_origins()
+        if self.testing.strict:
+            self._note_origins()  # only strict mode's messages need them
         replaced: dict[int, InMemoryStorage] = {}
         configs = getattr(settings, "STORAGES", None) or {}
         for alias in self.aliases:
@@ -271,12 +273,11 @@ class Swap:
 
     def _same_as_alias(self, storage: object) -> InMemoryStorage | None:
         """Return the replacement of the alias whose storage *storage* is a copy of, if any."""
-        try:
-            signature = storage.deconstruct()  # type: ignore[attr-defined]
-        except (AttributeError, TypeError, ValueError):
+        signature = _signature(storage)
+        if signature is None:
             return None
         for known, replacement in self._by_signature:
-            if known == (signature[0], tuple(signature[1]), dict(signature[2])):
+            if known == signature:
                 return replacement
         return None
 
@@ -307,11 +308,40 @@ _MISSING = object()
 _originals: dict[int, object] = {}
 
 
+_signatures: weakref.WeakKeyDictionary[Any, _Signature | None] = weakref.WeakKeyDictionary()
+
+
+def _signature(storage: object) -> _Signature | None:
+    """Return what *storage* deconstructs to (None if it cannot), once per storage."""
+    try:
+        return _signatures[storage]
+    except (KeyError, TypeError):
+        pass
+    try:
+        path, args, kwargs = storage.deconstruct()  # type: ignore[attr-defined]
+        signature: _Signature | None = (path, tuple(args), dict(kwargs))
+    except (AttributeError, TypeError, ValueError):
+        signature = None
+    try:
+        _signatures[storage] = signature
+    except TypeError:
+        pass  # not weakly referenceable: asked again next time
+    return signature
+
+
+_fields_of: tuple[object, list[FileField]] | None = None
+
+
 def _file_fields() -> list[FileField]:
     """Return every FileField (and subclass) of every installed model, once each."""
+    global _fields_of
+    models = apps.get_models()  # the same list until the app registry changes
+    if _fields_of is not None and _fields_of[0] is models:
+        return _fields_of[1]
     found: dict[int, FileField] = {}
-    for model in apps.get_models():
+    for model in models:
         for field in model._meta.fields:
             if isinstance(field, FileField):
                 found.setdefault(id(field), field)
-    return list(found.values())
+    _fields_of = (models, list(found.values()))
+    return _fields_of[1]

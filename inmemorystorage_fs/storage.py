@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, NamedTuple
@@ -44,6 +45,20 @@ __all__ = [
 ]
 
 
+# Every live storage here follows setting changes through one receiver: a
+# receiver per storage costs ~20 us each to connect (Django rescans its list
+# of receivers every time), and tests build storages by the dozen.
+_following_settings: weakref.WeakSet[FSStorage] = weakref.WeakSet()
+
+
+def _setting_changed(sender: object, setting: str, **kwargs: Any) -> None:
+    for storage in list(_following_settings):
+        storage._clear_cached_properties(setting, **kwargs)
+
+
+setting_changed.connect(_setting_changed, dispatch_uid="inmemorystorage_fs.storage")
+
+
 class Place(NamedTuple):
     """Where a storage's files live: a filesystem and the directory of the storage in it."""
 
@@ -78,10 +93,10 @@ class FSStorage(StorageSettingsMixin, Storage):
         self._start()
 
     def _start(self) -> None:
-        """Set up what is never pickled: the lock and the settings receiver."""
+        """Set up what is never pickled: the lock, and following the settings."""
         self._lock = threading.Lock()
         self._opened_fs: FS | None = None
-        setting_changed.connect(self._clear_cached_properties)
+        _following_settings.add(self)
 
     def _check_fs(self, fs: object) -> None:
         if not isinstance(fs, (FS, str)):
@@ -410,11 +425,8 @@ class InMemoryStorage(FSStorage):
 
     def _place(self) -> Place:
         if self.persist:
-            root = self._persistent_root()
-            shared = _persist.shared_fs()
-            if root:
-                shared.makedirs(root, recreate=True)
-            return Place(shared, root)
+            # The location's directory appears with its first file, as on a disk.
+            return Place(_persist.shared_fs(), self._persistent_root())
         return Place(self._own(), "")
 
     def _own(self) -> MemoryFS:

@@ -265,6 +265,7 @@ class InMemoryStorageMixin(_TestCaseBase):
     _inmemory_layer: Layer
     _inmemorystorage_mixin: ClassVar[bool] = True  # the pytest plugin reads this
     _inmemory_class_state: ClassVar[_State | None] = None
+    _inmemory_class_layer: ClassVar[Layer | None] = None
 
     @classmethod
     def _inmemory_options(cls) -> dict[str, Any]:
@@ -281,16 +282,29 @@ class InMemoryStorageMixin(_TestCaseBase):
         layer = Layer(cls._inmemory_options())
         layer.__enter__()
         cls.addClassCleanup(cls._inmemory_class_cleanup, layer)
+        cls._inmemory_class_layer = layer
+        cls._inmemory_class_state = None
         super().setUpClass()
-        cls._inmemory_class_state = layer.state()
 
     @classmethod
     def _inmemory_class_cleanup(cls, layer: Layer) -> None:
         cls._inmemory_class_state = None
+        cls._inmemory_class_layer = None
         layer.__exit__(None, None, None)
 
+    @classmethod
+    def _inmemory_class_files(cls) -> _State | None:
+        """Return the class's files, snapshotted when its first test starts."""
+        # Not at the end of our setUpClass: a subclass's setUpClass saves its
+        # files after calling ours. By the first test every setUpClass is done.
+        state = cls.__dict__.get("_inmemory_class_state")
+        layer = cls.__dict__.get("_inmemory_class_layer")
+        if state is None and layer is not None:
+            state = cls._inmemory_class_state = layer.state()
+        return state
+
     def __call__(self, result: unittest.result.TestResult | None = None) -> Any:
-        layer = Layer(self._inmemory_options(), type(self)._inmemory_class_state)
+        layer = Layer(self._inmemory_options(), self._inmemory_class_files())
         with layer as storage:
             self.storage = storage
             self._inmemory_layer = layer

@@ -34,8 +34,13 @@ def storage() -> InMemoryStorage:
 
 
 @pytest.fixture(autouse=True)
-def _empty_media() -> Iterator[None]:
+def _empty_media(request: pytest.FixtureRequest) -> Iterator[None]:
     """Give every test an empty default storage and process-wide filesystem."""
+    if "inmemory_storage" in request.fixturenames or getattr(
+        request.cls, "_inmemorystorage_mixin", False
+    ):
+        yield  # the plugin's fixture or the mixin gives the test its storages
+        return
     clear_persistent_fs()
     storages._storages.pop("default", None)
     default_storage._setup()

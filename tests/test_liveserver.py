@@ -183,11 +183,6 @@ def test_live_server_serves_a_file_saved_in_the_test(live_server, inmemory_stora
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="_liveserver._match() unquotes PATH_INFO, which the server has already "
-    "decoded: a name holding '%XX' is looked up as another name",
-)
 def test_live_server_serves_names_holding_a_percent_sign(live_server, inmemory_storage):
     files = {"a%41.txt": b"percent 41", "a%2541.txt": b"percent 2541", "aA.txt": b"aA"}
     for name, data in files.items():
@@ -245,11 +240,6 @@ class FilesSavedInSetUpClass(InMemoryStorageMixin, LiveServerTestCase):
         super().setUpClass()
         default_storage.save("class.txt", ContentFile(b"saved in setUpClass"))
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="InMemoryStorageMixin.setUpClass snapshots the class files before a "
-        "subclass's setUpClass saves them (after super().setUpClass()): they are lost",
-    )
     def test_are_served_in_every_test(self) -> None:
         assert self.storage.exists("class.txt")
         url = self.live_server_url + self.storage.url("class.txt")
