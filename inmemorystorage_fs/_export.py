@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
+from django.core.exceptions import SuspiciousFileOperation
+
 from ._fs import FS, MemoryFS, copy_fs
+from ._names import normalize_name
+from ._snapshot import restore_snapshot, take_snapshot
 from ._tree import Tree, open_folder, open_url, translate
 
-__all__ = ["draw", "export"]
+__all__ = ["draw", "export", "load"]
 
 
 def export(tree: Tree, dest: str | os.PathLike[str] | FS, preserve_time: bool) -> str | FS:
@@ -51,6 +56,62 @@ def _copy(tree: Tree, dest_fs: FS, preserve_time: bool, shown: str) -> None:
                 modified = source.getinfo(path, namespaces=("details",)).modified
                 if modified is not None:
                     dest_fs.setinfo(path, {"details": {"modified": modified.timestamp()}})
+
+
+def load(tree: Tree, source: str | os.PathLike[str] | FS, prefix: str) -> int:
+    """Copy every file and directory of *source* into *tree* under *prefix*; return the files.
+
+    A folder path (anything without ``://``) is a folder, as in ``export()``.
+    Every name is checked before anything is written, and if writing fails the
+    tree is restored as it was, so a load happens whole or not at all.
+    """
+    source_fs, shown = _open_source(source)
+    try:
+        with translate(shown):
+            paths = [(path, True) for path in source_fs.walk.dirs("/")]
+            paths += [(path, False) for path in source_fs.walk.files("/")]
+        entries = []
+        for path, is_dir in paths:
+            name = f"{prefix}/{path.lstrip('/')}" if prefix else path.lstrip("/")
+            normal = normalize_name(name)
+            if prefix and not (normal == prefix or normal.startswith(prefix + "/")):
+                raise SuspiciousFileOperation(f"{path!r} of {shown!r} would leave {prefix!r}.")
+            entries.append((path, normal, is_dir))
+        before = take_snapshot(tree.view())
+        try:
+            for path, name, is_dir in sorted(entries, key=lambda entry: not entry[2]):
+                with translate(shown):
+                    if is_dir:
+                        tree.make_directory(name)
+                    else:
+                        tree.write_whole(name, source_fs.readbytes(path))
+            for path, name, _is_dir in entries:  # after the files, which move directory times
+                with translate(shown):
+                    modified = source_fs.getinfo(path, namespaces=("details",)).modified
+                if modified is not None:
+                    tree.set_modified(name, modified.timestamp())
+        except BaseException:
+            restore_snapshot(tree.view(), before)
+            raise
+        return sum(1 for _path, _name, is_dir in entries if not is_dir)
+    finally:
+        if not isinstance(source, FS):
+            source_fs.close()
+
+
+def _open_source(source: str | os.PathLike[str] | FS) -> tuple[FS, str]:
+    """Return the filesystem *source* names, and how to name it in errors."""
+    if isinstance(source, FS):
+        return source, repr(source)
+    shown = os.fspath(source)
+    if "://" in shown:
+        try:
+            return open_url(shown), shown
+        except OSError as exc:
+            raise FileNotFoundError(errno.ENOENT, f"cannot open it: {exc}", shown) from None
+    if not os.path.isdir(shown):
+        raise FileNotFoundError(errno.ENOENT, "no such folder", shown)
+    return open_folder(os.path.abspath(shown)), shown
 
 
 def draw(tree: Tree) -> str:

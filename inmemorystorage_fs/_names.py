@@ -6,6 +6,7 @@ import functools
 import os
 import pathlib
 import posixpath
+import threading
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
@@ -15,6 +16,7 @@ from django.utils.encoding import filepath_to_uri
 
 __all__ = [
     "NAMING_HOOKS",
+    "attempt",
     "available_name",
     "binary_mode",
     "join_url",
@@ -178,6 +180,14 @@ class _Naming(Protocol):
     def get_alternative_name(self, file_root: str, file_ext: str) -> str: ...
 
 
+_attempts = threading.local()
+
+
+def attempt() -> int:
+    """Return the number of the alternative name ``available_name()`` is asking for (1, 2 …)."""
+    return int(getattr(_attempts, "number", 1))
+
+
 def available_name(storage: _Naming, name: str, max_length: int | None) -> str:
     """Return a free name like *name* for *storage*, as Django 5.1+'s ``Storage`` picks it.
 
@@ -192,10 +202,23 @@ def available_name(storage: _Naming, name: str, max_length: int | None) -> str:
     validate_file_name(file_name)
     file_ext = "".join(pathlib.PurePath(file_name).suffixes)
     file_root = file_name.removesuffix(file_ext)
-    while not storage.is_name_available(name, max_length=max_length):
-        name = os.path.join(dir_name, storage.get_alternative_name(file_root, file_ext))
-        if max_length is None:
-            continue
+    number = 0
+    try:
+        while not storage.is_name_available(name, max_length=max_length):
+            number += 1
+            _attempts.number = number  # what a counting get_alternative_name() uses
+            name, file_root = _alternative(storage, dir_name, file_root, file_ext, max_length)
+    finally:
+        _attempts.__dict__.pop("number", None)
+    return name
+
+
+def _alternative(
+    storage: _Naming, dir_name: str, file_root: str, file_ext: str, max_length: int | None
+) -> tuple[str, str]:
+    """Return the next name to try and its root, cut to fit *max_length* as Django cuts it."""
+    name = os.path.join(dir_name, storage.get_alternative_name(file_root, file_ext))
+    if max_length is not None:
         truncation = len(name) - max_length
         if truncation > 0:
             file_root = file_root[:-truncation]
@@ -206,4 +229,4 @@ def available_name(storage: _Naming, name: str, max_length: int | None) -> str:
                     'allows sufficient "max_length".'
                 )
             name = os.path.join(dir_name, storage.get_alternative_name(file_root, file_ext))
-    return name
+    return name, file_root

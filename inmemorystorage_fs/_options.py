@@ -24,7 +24,13 @@ def reject_unknown(storage: object, unknown: dict[str, Any]) -> None:
         raise ImproperlyConfigured(f"Invalid option {key!r} for {type(storage).__name__}")
 
 
-def check_shared_options(base_url: object, allow_overwrite: object, max_size: object) -> None:
+#: The ways a storage names a file whose name is taken.
+ALTERNATIVE_NAMES = ("random", "counter")
+
+
+def check_shared_options(
+    base_url: object, allow_overwrite: object, max_size: object, alternative_names: object
+) -> None:
     """Raise ``ImproperlyConfigured`` for a bad option that every storage here takes."""
     # A lazy string (reverse_lazy) stays lazy until url() needs it, as in Django.
     if base_url is not None and not isinstance(base_url, (str, Promise)):
@@ -36,6 +42,11 @@ def check_shared_options(base_url: object, allow_overwrite: object, max_size: ob
     problem = max_size_problem(max_size)
     if problem:
         raise ImproperlyConfigured(problem)
+    if alternative_names not in ALTERNATIVE_NAMES:
+        raise ImproperlyConfigured(
+            f"alternative_names must be 'random' (Django's) or 'counter', "
+            f"not {alternative_names!r}."
+        )
 
 
 def check_memory_options(location: object, persist: object) -> None:

@@ -21,7 +21,7 @@ from ._entries import Entry, has_entries
 from ._fs import FS, ResourceType, memoryfs
 from ._tree import note_write
 
-__all__ = ["Snapshot", "restore_snapshot", "take_snapshot"]
+__all__ = ["Snapshot", "graft_snapshot", "restore_snapshot", "take_snapshot"]
 
 # (name, (created, accessed, modified), bytes of a file or children of a directory)
 _Frozen = tuple[str, tuple[float, float, float], "bytes | tuple[_Frozen, ...]"]
@@ -62,6 +62,29 @@ def restore_snapshot(target: FS, snapshot: Snapshot) -> None:
             target.removetree("/")
             for child in _children(snapshot.tree):
                 _write_public(target, "/" + child[0], child)
+    note_write(target)
+
+
+def graft_snapshot(target: FS, root: str, snapshot: Snapshot) -> None:
+    """Put the files of *snapshot* into the directory *root* of *target*, keeping the rest."""
+    if not root:
+        restore_snapshot(target, snapshot)
+        return
+    if has_entries(target):
+        parent_path, _, name = root.rpartition("/")
+        with target._lock:
+            target.makedirs(parent_path or "/", recreate=True)
+            parent = target.__dict__["root"]
+            for part in filter(None, parent_path.split("/")):
+                parent = parent._dir[part]
+            grafted = _thaw(snapshot.tree)
+            grafted.name = name
+            parent._dir[name] = grafted
+    else:
+        with target.lock():
+            target.makedirs(root, recreate=True)
+            for child in _children(snapshot.tree):
+                _write_public(target, f"{root}/{child[0]}", child)
     note_write(target)
 
 

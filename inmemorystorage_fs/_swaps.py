@@ -35,7 +35,7 @@ __all__ = ["ALL", "RESERVED", "Swap", "TestingOptions", "split_options"]
 #: ``aliases=ALL``: every ``STORAGES`` alias but ``staticfiles``.
 ALL = "__all__"
 #: Keywords of ``fresh_storage()`` (and the marker) that are not storage options.
-RESERVED = frozenset({"aliases", "fields", "strict", "allow"})
+RESERVED = frozenset({"aliases", "fields", "strict", "allow", "seed"})
 # Where replacements of storages that have no location on a disk (S3 and the
 # like) live, one folder each, so that they never collide.
 _REMOTE_ROOT = "/inmemorystorage_fs"
@@ -55,6 +55,7 @@ class TestingOptions:
     fields: bool = False
     strict: bool | Literal["all"] = False
     allow: frozenset[str] = frozenset()
+    seed: str | None = None  # an absolute folder path or an FS URL
 
     @property
     def only_default(self) -> bool:
@@ -83,7 +84,14 @@ def split_options(options: dict[str, Any]) -> tuple[TestingOptions, dict[str, An
     allow = options.get("allow", ())
     if isinstance(allow, str) or not all(isinstance(a, str) for a in allow):
         raise ImproperlyConfigured(f"allow must be a list of dotted class paths, not {allow!r}.")
-    return TestingOptions(aliases, fields, strict, frozenset(allow)), storage_options
+    seed = options.get("seed")
+    if seed is not None:
+        if not isinstance(seed, (str, os.PathLike)):
+            raise ImproperlyConfigured(f"seed must be a folder, an FS URL or None, not {seed!r}.")
+        seed = os.fspath(seed)
+        if "://" not in seed:
+            seed = os.path.abspath(seed)  # relative to the working directory
+    return TestingOptions(aliases, fields, strict, frozenset(allow), seed), storage_options
 
 
 def _configured_aliases() -> list[str]:

@@ -340,6 +340,19 @@ class Tree:
                 raise
         note_write(self.fs)
 
+    def make_directory(self, name: str) -> None:
+        """Create the directory *name* and any missing above it."""
+        if name:
+            self.make_parents(f"{name}/-")  # the parents of a child of it: name and above
+        note_write(self.fs)
+
+    def set_modified(self, name: str, modified: float) -> None:
+        """Set the modified (and accessed) time of *name*."""
+        with self.errors(name):
+            self.fs.setinfo(
+                self.path(name), {"details": {"modified": modified, "accessed": modified}}
+            )
+
     def _discard(self, name: str) -> None:
         """Remove the file *name* if it is there."""
         try:

@@ -30,6 +30,7 @@ AUTOUSE_INI = "inmemorystorage_autouse"
 ALIASES_INI = "inmemorystorage_aliases"
 FIELDS_INI = "inmemorystorage_fields"
 STRICT_INI = "inmemorystorage_strict"
+SEED_INI = "inmemorystorage_seed"
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as testing.DUMP_DIR_ENV
 
 _using_key = pytest.StashKey[set[str]]()
@@ -76,6 +77,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         STRICT_INI, type="bool", default=False, help="Fail tests that write to a real storage."
+    )
+    parser.addini(
+        SEED_INI,
+        default="",
+        help="A folder or FS URL (relative to the rootdir) whose files each test starts with.",
     )
     parser.addini(
         AUTOUSE_INI,
@@ -144,17 +150,30 @@ def _configured(config: pytest.Config) -> dict[str, Any]:
         options["strict"] = True
     if config.getoption("inmemorystorage_all"):
         options.update(aliases="__all__", fields=True)
+    if config.getini(SEED_INI):
+        options["seed"] = config.getini(SEED_INI)
     return options
+
+
+def _from_rootdir(config: pytest.Config, seed: Any) -> Any:
+    """Return a relative seed folder as a path under the rootdir; anything else as given."""
+    if isinstance(seed, (str, os.PathLike)) and "://" not in os.fspath(seed):
+        return str(config.rootpath / seed)  # an absolute seed stays itself
+    return seed
 
 
 def _options(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
     options = _configured(node.config)
     marker = node.get_closest_marker(MARKER)
-    if marker is None:
-        return options
-    if marker.args:
-        raise TypeError(f"@pytest.mark.{MARKER} takes keyword options only, got {marker.args!r}")
-    return {**options, **marker.kwargs}
+    if marker is not None:
+        if marker.args:
+            raise TypeError(
+                f"@pytest.mark.{MARKER} takes keyword options only, got {marker.args!r}"
+            )
+        options.update(marker.kwargs)
+    if options.get("seed") is not None:
+        options["seed"] = _from_rootdir(node.config, options["seed"])
+    return options
 
 
 def _layer(node: pytest.Item | pytest.Collector, inherit: bool) -> Layer:

@@ -22,12 +22,13 @@ from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
 from . import _export, _persist
+from ._assertions import StorageAssertions
 from ._entries import tree_class
 from ._errors import FileInPathError, NameTaken, PathDoesNotExist
 from ._files import StorageFile, chunks_of, size_hint
 from ._fs import FS, MemoryFS
 from ._limits import limited
-from ._names import available_name, binary_mode, join_url, normalize_name, overrides_any
+from ._names import attempt, available_name, binary_mode, join_url, normalize_name, overrides_any
 from ._options import check_memory_options, check_shared_options, reject_unknown
 from ._persist import clear_persistent_fs
 from ._snapshot import Snapshot, restore_snapshot, take_snapshot
@@ -67,7 +68,7 @@ class Place(NamedTuple):
 
 
 @deconstructible(path="inmemorystorage_fs.FSStorage")
-class FSStorage(StorageSettingsMixin, Storage):
+class FSStorage(StorageAssertions, StorageSettingsMixin, Storage):
     """A Django storage over any PyFilesystem2 filesystem (an ``FS`` or an FS URL)."""
 
     #: The setting ``base_url`` defaults to; the static files storages use STATIC_URL.
@@ -81,11 +82,13 @@ class FSStorage(StorageSettingsMixin, Storage):
         base_url: str | None = None,
         allow_overwrite: bool = False,
         max_size: int | None = None,
+        alternative_names: str = "random",
         **unknown: Any,
     ) -> None:
         reject_unknown(self, unknown)
         self._check_fs(fs)
-        check_shared_options(base_url, allow_overwrite, max_size)
+        check_shared_options(base_url, allow_overwrite, max_size, alternative_names)
+        self._alternative_names = alternative_names
         self._fs_option = fs
         self._base_url = base_url  # a lazy string stays lazy until url() needs it
         self._allow_overwrite = allow_overwrite
@@ -301,6 +304,8 @@ class FSStorage(StorageSettingsMixin, Storage):
         """Return a name for a taken one (with overwriting: the name itself)."""
         if self._allow_overwrite:
             return f"{file_root}{file_ext}"
+        if self._alternative_names == "counter":
+            return f"{file_root}_{attempt()}{file_ext}"  # the smallest free number
         return str(super().get_alternative_name(file_root, file_ext))
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
@@ -316,6 +321,15 @@ class FSStorage(StorageSettingsMixin, Storage):
     def tree(self) -> str:
         """Return the directories and files, with their sizes, drawn as a tree."""
         return _export.draw(self._tree)
+
+    def load(self, source: str | os.PathLike[str] | FS, into: str = "") -> int:
+        """Copy every file and directory of *source* (folder, FS URL or FS) under *into*.
+
+        Return the number of files. Modification times are kept; files of the
+        same names are replaced. If anything fails, the storage is left as it was.
+        """
+        prefix = normalize_name(into, self._anchor)
+        return _export.load(self._tree, source, prefix)
 
     # -- pickling -----------------------------------------------------------
 
@@ -365,6 +379,7 @@ class InMemoryStorage(FSStorage):
         allow_overwrite: bool = False,
         persist: bool | None = None,
         max_size: int | None = None,
+        alternative_names: str = "random",
         **unknown: Any,
     ) -> None:
         reject_unknown(self, unknown)
@@ -375,7 +390,7 @@ class InMemoryStorage(FSStorage):
         self._directory_permissions_mode = directory_permissions_mode
         self._persist = persist
         self._own_fs: MemoryFS | None = None
-        super().__init__(None, base_url, allow_overwrite, max_size)
+        super().__init__(None, base_url, allow_overwrite, max_size, alternative_names)
 
     def _check_fs(self, fs: object) -> None:
         pass  # the filesystem is chosen by _place()

@@ -26,16 +26,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 # must be connected before ours, which puts the fresh storage back.
 import django.test.signals  # noqa: F401
 from django.conf import settings
+from django.core.files.storage import storages
 from django.core.signals import setting_changed
 
 from ._liveserver import serving, stop_serving
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
-from ._snapshot import Snapshot, restore_snapshot, take_snapshot
+from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
 from ._strict import RealStorageUsed, Strictness, StrictScope, allowed_classes
 from ._strict import enter as enter_strict
 from ._strict import leave as leave_strict
 from ._swaps import RESERVED, Swap, split_options
-from .storage import InMemoryStorage
+from .storage import FSStorage, InMemoryStorage
 
 __all__ = [
     "DUMP_DIR_ENV",
@@ -67,11 +68,12 @@ def set_dump_dir(folder: str | None) -> None:
 class _State:
     """What a storage and the process-wide filesystem held at one moment."""
 
-    __slots__ = ("own", "world")
+    __slots__ = ("own", "seed", "world")
 
-    def __init__(self, world: Snapshot | None, own: Snapshot | None) -> None:
+    def __init__(self, world: Snapshot | None, own: Snapshot | None, seed: str | None) -> None:
         self.world = world  # the process-wide filesystem (None: not created yet)
         self.own = own  # the storage's own MemoryFS (None: it persists, so it is the world)
+        self.seed = seed  # the seed the files started from, if any
 
 
 class Layer:
@@ -105,6 +107,10 @@ class Layer:
         storage = swap.storages["default"]
         if isinstance(base, _State) and base.own is not None and not storage.persist:
             restore_snapshot(storage.filesystem, base.own)
+        seed = self.testing.seed
+        if seed is not None and not (isinstance(base, _State) and base.seed == seed):
+            _plant(storage, seed)
+        self._seed = seed if seed is not None else getattr(base, "seed", None)
         self.storage, self.swap = storage, swap
         self._storages_setting = _storages_setting()
         if self.testing.strict:
@@ -136,7 +142,7 @@ class Layer:
         assert self.storage is not None, "the layer is not entered"
         world = persistent_fs()
         own = None if self.storage.persist else take_snapshot(self.storage.filesystem)
-        return _State(take_snapshot(world) if world is not None else None, own)
+        return _State(take_snapshot(world) if world is not None else None, own, self._seed)
 
     def named_storages(self) -> dict[str, InMemoryStorage]:
         """Return each storage this layer installed, by alias or ``app_label.Model.field``."""
@@ -146,6 +152,21 @@ class Layer:
 
 
 _layers: list[Layer] = []
+# seed source -> its files, read once per process
+_seeds: dict[str, Snapshot] = {}
+
+
+def _plant(storage: InMemoryStorage, seed: str) -> None:
+    """Give *storage* the files of *seed*, read from it on first use only."""
+    snapshot = _seeds.get(seed)
+    if snapshot is None:
+        reader = InMemoryStorage()
+        reader.load(seed)
+        snapshot = _seeds[seed] = take_snapshot(reader.filesystem)
+    if storage.persist:
+        graft_snapshot(shared_fs(), storage.location.replace(os.sep, "/").rstrip("/"), snapshot)
+    else:
+        restore_snapshot(storage.filesystem, snapshot)  # zero-copy: shares the bytes
 
 
 def _storages_setting() -> Any:
@@ -260,6 +281,8 @@ class InMemoryStorageMixin(_TestCaseBase):
     inmemory_storage_fields: ClassVar[bool] = False
     #: ``True`` (refuse writes) or ``"all"`` (refuse every call) to real storages.
     inmemory_storage_strict: ClassVar[Any] = False
+    #: A folder, FS URL or zip whose files every test starts with (None: none).
+    inmemory_storage_seed: ClassVar[Any] = None
     #: The default storage of the running test.
     storage: InMemoryStorage
     _inmemory_layer: Layer
@@ -274,6 +297,7 @@ class InMemoryStorageMixin(_TestCaseBase):
             "aliases": cls.inmemory_storage_aliases,
             "fields": cls.inmemory_storage_fields,
             "strict": cls.inmemory_storage_strict,
+            "seed": cls.inmemory_storage_seed,
             **cls.inmemory_storage_options,
         }
 
@@ -303,6 +327,32 @@ class InMemoryStorageMixin(_TestCaseBase):
             state = cls._inmemory_class_state = layer.state()
         return state
 
+    # -- assertions on the files of a storage (default: the test's default storage) --
+
+    def assertStorageExists(self, *patterns: str, alias: str = "default") -> None:
+        """Fail unless each pattern matches a file or directory of ``storages[alias]``."""
+        _ours(alias).assert_exists(*patterns)
+
+    def assertStorageMissing(self, *patterns: str, alias: str = "default") -> None:
+        """Fail if a pattern matches a file or directory of ``storages[alias]``."""
+        _ours(alias).assert_missing(*patterns)
+
+    def assertStorageCount(
+        self, expected: int, pattern: str = "**", alias: str = "default"
+    ) -> None:
+        """Fail unless *expected* files of ``storages[alias]`` match *pattern*."""
+        _ours(alias).assert_count(expected, pattern)
+
+    def assertStorageContent(
+        self, name: str, expected: bytes | str, alias: str = "default"
+    ) -> None:
+        """Fail unless the file *name* of ``storages[alias]`` holds *expected*."""
+        _ours(alias).assert_content(name, expected)
+
+    def assertStorageEmpty(self, path: str = "", alias: str = "default") -> None:
+        """Fail if any file is under *path* in ``storages[alias]``."""
+        _ours(alias).assert_empty(path)
+
     def __call__(self, result: unittest.result.TestResult | None = None) -> Any:
         layer = Layer(self._inmemory_options(), self._inmemory_class_files())
         with layer as storage:
@@ -311,6 +361,17 @@ class InMemoryStorageMixin(_TestCaseBase):
             if result is not None:
                 result = _FailureWatcher(result, self)  # type: ignore[assignment]
             return super().__call__(result)
+
+
+def _ours(alias: str) -> InMemoryStorage:
+    """Return ``storages[alias]``, which must be one of this package's storages."""
+    storage = storages[alias]
+    if not isinstance(storage, FSStorage):
+        raise TypeError(
+            f"STORAGES[{alias!r}] is {type(storage).__name__}, not an inmemorystorage_fs "
+            "storage: put it in memory (inmemory_storage_aliases) to assert on it."
+        )
+    return storage  # type: ignore[return-value]
 
 
 class _FailureWatcher:
