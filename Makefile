@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint matrix dist demo bench bench-quick bench-limits bench-every-storage bench-serve clean
+.PHONY: install test lint matrix dist demo bench bench-quick bench-limits bench-every-storage bench-serve bench-seed clean
 
 install: $(STAMP)
 
@@ -55,6 +55,10 @@ bench-serve: $(STAMP)
 # 50 models with 2 FileFields each, and a profile of where it goes.
 bench-every-storage: $(STAMP)
 	$(BIN)/python benchmarks/bench_every_storage.py
+
+# Per-test cost of a 1,000-file seed against an empty storage and a copy.
+bench-seed: $(STAMP)
+	$(BIN)/python benchmarks/bench_seed.py
 
 clean:
 	rm -rf $(VENV) .nox build dist *.egg-info demo-export .pytest_cache .mypy_cache .ruff_cache .hypothesis
