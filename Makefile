@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint matrix dist demo bench bench-quick bench-limits bench-every-storage bench-serve bench-seed clean
+.PHONY: install test lint matrix dist demo bench bench-quick bench-limits bench-every-storage bench-serve bench-seed bench-long-run clean
 
 install: $(STAMP)
 
@@ -59,6 +59,10 @@ bench-every-storage: $(STAMP)
 # Per-test cost of a 1,000-file seed against an empty storage and a copy.
 bench-seed: $(STAMP)
 	$(BIN)/python benchmarks/bench_seed.py
+
+# 10,000 fresh storages in one process: memory and live objects must not grow.
+bench-long-run: $(STAMP)
+	$(BIN)/python benchmarks/bench_long_run.py
 
 clean:
 	rm -rf $(VENV) .nox build dist *.egg-info demo-export .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -226,6 +226,22 @@ def test_importing_the_plugin_configures_nothing() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=REPO)
 
 
+def test_a_run_without_django_imports_neither_django_nor_fs(tmp_path: Path) -> None:
+    # pytest imports every pytest11 plugin in every run, Django project or not.
+    (tmp_path / "test_plain.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    code = (
+        "import sys, pytest\n"
+        "args = ['-q', '-p', 'no:django', '-p', 'no:cacheprovider', 'test_plain.py']\n"
+        "code = pytest.main(args)\n"
+        "assert code == 0, code\n"
+        "assert 'inmemorystorage_fs.pytest_plugin' in sys.modules\n"
+        "loaded = sorted(m for m in ('django', 'fs') if m in sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tmp_path)
+
+
 def test_the_plugin_is_registered_through_its_entry_point(pytestconfig: pytest.Config) -> None:
     plugin = pytestconfig.pluginmanager.get_plugin("inmemorystorage_fs")
     assert plugin is not None and plugin.__name__ == "inmemorystorage_fs.pytest_plugin"
