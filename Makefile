@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint matrix dist demo bench bench-quick bench-limits bench-every-storage bench-serve bench-seed bench-long-run clean
+.PHONY: install test lint matrix dist demo bench bench-quick bench-limits bench-every-storage bench-serve bench-seed bench-long-run bench-big-files clean
 
 install: $(STAMP)
 
@@ -63,6 +63,10 @@ bench-seed: $(STAMP)
 # 10,000 fresh storages in one process: memory and live objects must not grow.
 bench-long-run: $(STAMP)
 	$(BIN)/python benchmarks/bench_long_run.py
+
+# What bounds a 64 MiB streamed save: page faults, against tmpfs.
+bench-big-files: $(STAMP)
+	$(BIN)/python benchmarks/bench_big_files.py
 
 clean:
 	rm -rf $(VENV) .nox build dist *.egg-info demo-export .pytest_cache .mypy_cache .ruff_cache .hypothesis
