@@ -46,15 +46,9 @@ def _check_testing() -> list[CheckMessage]:
     name = "INMEMORYSTORAGE_TESTING"
     if not isinstance(value, dict):
         return [Error(f"{name} must be a dict, not {value!r}.", id="inmemorystorage_fs.E005")]
-    found: list[CheckMessage] = []
-    for key in sorted(set(value) - RESERVED):
-        found.append(
-            Error(
-                f"{name} has the key {key!r}, which is not one of its options.",
-                hint=f"Use one of: {', '.join(sorted(RESERVED))}.",
-                id="inmemorystorage_fs.E006",
-            )
-        )
+    found = _unknown(
+        value, RESERVED, f"{name} has the key {{key!r}}, which it does not take.", "E006"
+    )
     try:
         testing, _ = split_options({k: v for k, v in value.items() if k in RESERVED})
     except ImproperlyConfigured as exc:
@@ -83,16 +77,10 @@ def _check_storage(alias: str, config: Any) -> list[CheckMessage]:
         return []
     options = dict(config.get("OPTIONS") or {})
     where = f"STORAGES[{alias!r}]['OPTIONS']"
-    found: list[CheckMessage] = []
     accepted = _accepted_options(backend)
-    for key in sorted(set(options) - accepted):
-        found.append(
-            Error(
-                f"{where} has the option {key!r}, which {backend.__name__} does not take.",
-                hint=f"Use one of: {', '.join(sorted(accepted))}.",
-                id="inmemorystorage_fs.E002",
-            )
-        )
+    message = f"{where} has the option {{key!r}}, which {backend.__name__} does not take."
+    found = _unknown(options, accepted, message, "E002")
+    for key in set(options) - accepted:
         del options[key]
     problem = max_size_problem(options.get("max_size"))
     if problem:
@@ -114,6 +102,18 @@ def _check_storage(alias: str, config: Any) -> list[CheckMessage]:
     except Exception as exc:  # the constructor's own message says what is wrong
         found.append(Error(f"{where}: {exc}", id="inmemorystorage_fs.E004"))
     return found
+
+
+def _unknown(given: Any, accepted: Any, message: str, code: str) -> list[CheckMessage]:
+    """Return an error for each key of *given* not in *accepted*; *message* has {key!r}."""
+    return [
+        Error(
+            message.format(key=key),
+            hint=f"Use one of: {', '.join(sorted(accepted))}.",
+            id=f"inmemorystorage_fs.{code}",
+        )
+        for key in sorted(set(given) - set(accepted))
+    ]
 
 
 def _accepted_options(backend: type[FSStorage]) -> set[str]:

@@ -168,25 +168,21 @@ def test_each_block_starts_from_its_own_state() -> None:
 
 def test_everything_is_restored_after_the_block_even_after_an_exception() -> None:
     pdf, scan = field("Invoice", "pdf"), field("Invoice", "scan")
-    before = (
-        storages["private"],
-        default_storage._wrapped,
-        pdf.storage,  # type: ignore[attr-defined]
-        scan.storage,  # type: ignore[attr-defined]
-        scan._storage_callable,  # type: ignore[attr-defined]
-        hasattr(pdf, "_storage_callable"),
-    )
+
+    def looked_up() -> tuple[object, ...]:
+        return (
+            storages["private"],
+            default_storage._wrapped,
+            pdf.storage,  # type: ignore[attr-defined]
+            scan.storage,  # type: ignore[attr-defined]
+            scan._storage_callable,  # type: ignore[attr-defined]
+            hasattr(pdf, "_storage_callable"),
+        )
+
+    before = looked_up()
     with pytest.raises(ZeroDivisionError), fresh_storage(aliases="__all__", fields=True):
         1 / 0  # noqa: B018
-    after = (
-        storages["private"],
-        default_storage._wrapped,
-        pdf.storage,  # type: ignore[attr-defined]
-        scan.storage,  # type: ignore[attr-defined]
-        scan._storage_callable,  # type: ignore[attr-defined]
-        hasattr(pdf, "_storage_callable"),
-    )
-    assert after == before
+    assert looked_up() == before
 
 
 @pytest.mark.django_db
