@@ -123,21 +123,26 @@ class StorageAssertions:
             text = actual.decode("utf-8", errors="replace")
             if text != expected:
                 diff = difflib.unified_diff(
-                    expected.splitlines(keepends=True),
-                    text.splitlines(keepends=True),
+                    expected.splitlines(),
+                    text.splitlines(),
                     fromfile=f"expected {name}",
                     tofile=f"stored {name}",
+                    lineterm="",
                 )
-                raise AssertionError(f"{name!r} differs from the expected text:\n" + "".join(diff))
+                raise AssertionError(
+                    self._shown(f"{name!r} differs from the expected text:\n" + "\n".join(diff))
+                )
         elif actual != expected:
             offset = next(
                 (i for i, (a, b) in enumerate(zip(actual, expected, strict=False)) if a != b),
                 min(len(actual), len(expected)),
             )
             raise AssertionError(
-                f"{name!r} holds {len(actual)} bytes, expected {len(expected)}; they first "
-                f"differ at byte {offset}: stored {actual[offset : offset + 16]!r}, "
-                f"expected {expected[offset : offset + 16]!r}"
+                self._shown(
+                    f"{name!r} holds {len(actual)} bytes, expected {len(expected)}; they "
+                    f"first differ at byte {offset}: stored {actual[offset : offset + 16]!r}, "
+                    f"expected {expected[offset : offset + 16]!r}"
+                )
             )
 
     def assert_empty(self, path: str = "") -> None:

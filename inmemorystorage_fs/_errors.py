@@ -83,7 +83,9 @@ def no_space(name: str, growth: int, max_size: int, used: int) -> OSError:
     )
 
 
-def os_error(exc: errors.FSError, name: str, through_file: bool = False) -> Exception:
+def os_error(
+    exc: errors.FSError | errors.IllegalBackReference, name: str, through_file: bool = False
+) -> Exception:
     """Return the built-in exception a Django storage raises for *exc* on *name*.
 
     *through_file* says that a file stands on the way to *name*, which ``fs``

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
 
@@ -87,9 +88,11 @@ def load(tree: Tree, source: str | os.PathLike[str] | FS, prefix: str) -> int:
                         tree.write_whole(name, source_fs.readbytes(path))
             for path, name, _is_dir in entries:  # after the files, which move directory times
                 with translate(shown):
-                    modified = source_fs.getinfo(path, namespaces=("details",)).modified
-                if modified is not None:
-                    tree.set_modified(name, modified.timestamp())
+                    info = source_fs.getinfo(path, namespaces=("details",))
+                # A zip's implied directories have no details, so no time to keep.
+                details: dict[str, Any] = dict(info.raw.get("details") or {})
+                if details.get("modified") is not None:
+                    tree.set_modified(name, float(details["modified"]))
         except BaseException:
             restore_snapshot(tree.view(), before)
             raise

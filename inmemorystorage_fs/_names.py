@@ -11,11 +11,13 @@ from typing import Any, Protocol
 from urllib.parse import urljoin
 
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import Storage
 from django.core.files.utils import validate_file_name
 from django.utils.encoding import filepath_to_uri
 
 __all__ = [
     "NAMING_HOOKS",
+    "DjangoNaming",
     "attempt",
     "available_name",
     "binary_mode",
@@ -230,3 +232,36 @@ def _alternative(
                 )
             name = os.path.join(dir_name, storage.get_alternative_name(file_root, file_ext))
     return name, file_root
+
+
+class DjangoNaming:
+    """Django 5.1+'s naming protocol on every supported Django, for ``FSStorage``.
+
+    ``allow_overwrite`` keeps a taken name (as ``FileSystemStorage`` does), and
+    ``alternative_names="counter"`` numbers it instead of Django's random suffix.
+    """
+
+    _allow_overwrite: bool
+    _alternative_names: str
+
+    def exists(self, name: str) -> bool:  # pragma: no cover - the storage's own
+        raise NotImplementedError
+
+    def is_name_available(self, name: str, max_length: int | None = None) -> bool:
+        """Return True if a new file may take *name* (with overwriting: if it fits)."""
+        exceeds = bool(max_length and len(name) > max_length)
+        if self._allow_overwrite:
+            return not exceeds
+        return not exceeds and not self.exists(name)
+
+    def get_alternative_name(self, file_root: str, file_ext: str) -> str:
+        """Return a name for a taken one (with overwriting: the name itself)."""
+        if self._allow_overwrite:
+            return f"{file_root}{file_ext}"
+        if self._alternative_names == "counter":
+            return f"{file_root}_{attempt()}{file_ext}"  # the smallest free number
+        return str(Storage.get_alternative_name(self, file_root, file_ext))  # type: ignore[arg-type]
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        """Return a free name like *name*, within *max_length*, as Django 5.1+ does."""
+        return available_name(self, name, max_length)

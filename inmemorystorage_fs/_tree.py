@@ -94,7 +94,8 @@ class _Translate:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if isinstance(exc, errors.FSError):
+        # IllegalBackReference (a name climbing out with "..") is a ValueError.
+        if isinstance(exc, (errors.FSError, errors.IllegalBackReference)):
             through = (
                 self.tree is not None
                 and isinstance(exc, errors.ResourceNotFound)

@@ -28,7 +28,7 @@ from ._errors import FileInPathError, NameTaken, PathDoesNotExist
 from ._files import StorageFile, chunks_of, size_hint
 from ._fs import FS, MemoryFS
 from ._limits import limited
-from ._names import attempt, available_name, binary_mode, join_url, normalize_name, overrides_any
+from ._names import DjangoNaming, binary_mode, join_url, normalize_name, overrides_any
 from ._options import check_memory_options, check_shared_options, reject_unknown
 from ._persist import clear_persistent_fs
 from ._snapshot import Snapshot, restore_snapshot, take_snapshot
@@ -68,7 +68,7 @@ class Place(NamedTuple):
 
 
 @deconstructible(path="inmemorystorage_fs.FSStorage")
-class FSStorage(StorageAssertions, StorageSettingsMixin, Storage):
+class FSStorage(StorageAssertions, DjangoNaming, StorageSettingsMixin, Storage):
     """A Django storage over any PyFilesystem2 filesystem (an ``FS`` or an FS URL)."""
 
     #: The setting ``base_url`` defaults to; the static files storages use STATIC_URL.
@@ -290,27 +290,6 @@ class FSStorage(StorageAssertions, StorageSettingsMixin, Storage):
     def modified_time(self, name: str) -> datetime:
         """Return ``get_modified_time(name)``."""
         return self.get_modified_time(name)
-
-    # -- names: Django 5.1+'s protocol, on every supported Django ------------
-
-    def is_name_available(self, name: str, max_length: int | None = None) -> bool:
-        """Return True if a new file may take *name* (with overwriting: if it fits)."""
-        exceeds = bool(max_length and len(name) > max_length)
-        if self._allow_overwrite:
-            return not exceeds
-        return not exceeds and not self.exists(name)
-
-    def get_alternative_name(self, file_root: str, file_ext: str) -> str:
-        """Return a name for a taken one (with overwriting: the name itself)."""
-        if self._allow_overwrite:
-            return f"{file_root}{file_ext}"
-        if self._alternative_names == "counter":
-            return f"{file_root}_{attempt()}{file_ext}"  # the smallest free number
-        return str(super().get_alternative_name(file_root, file_ext))
-
-    def get_available_name(self, name: str, max_length: int | None = None) -> str:
-        """Return a free name like *name*, within *max_length*, as Django 5.1+ does."""
-        return available_name(self, name, max_length)
 
     # -- looking at the files ------------------------------------------------
 

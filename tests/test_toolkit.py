@@ -17,7 +17,6 @@ from django.test import SimpleTestCase, override_settings
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
 from inmemorystorage_fs._fs import MemoryFS
-from inmemorystorage_fs._fs import errors as fs_errors
 from inmemorystorage_fs.checks import check_settings
 from inmemorystorage_fs.staticfiles import (
     InMemoryManifestStaticFilesStorage,
@@ -268,13 +267,6 @@ def test_assert_content_shows_a_unified_diff_of_text() -> None:
     assert "-line one" not in lines and "+line one" not in lines
 
 
-CONTENT_TREE_BUG = (
-    "assert_content's mismatch messages (bytes and text) do not show storage.tree(); only "
-    "its missing-file message does (_assertions.py raises them without self._shown())"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=CONTENT_TREE_BUG)
 @pytest.mark.parametrize("expected", [b"other", "other"])
 def test_assert_content_failures_show_the_tree(
     populated: InMemoryStorage, expected: bytes | str
@@ -283,12 +275,6 @@ def test_assert_content_failures_show_the_tree(
     assert "docs/a.txt" in head(message, populated)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="unified_diff of texts without a final newline runs '-b' and '+a' into one line "
-    "'-b+a' (the diff lines are joined with '' and the last line has no newline)",
-)
 def test_a_diff_of_texts_without_a_final_newline_keeps_each_line_apart() -> None:
     storage = fill(InMemoryStorage(), {"a.txt": b"a"})
     lines = failure(storage.assert_content, "a.txt", "b").splitlines()
@@ -525,13 +511,6 @@ def test_load_from_a_zip_url(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=fs_errors.MissingInfoNamespace,
-    reason="a zip without directory entries fails with fs.errors.MissingInfoNamespace: "
-    "ZipFS gives its implied directories no 'details' namespace, and _export.load reads "
-    "getinfo(path, namespaces=('details',)).modified for every directory",
-)
 def test_load_from_a_zip_without_directory_entries(tmp_path: Path) -> None:
     archive = tmp_path / "files.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
@@ -598,12 +577,6 @@ def test_load_into_a_name_leaving_the_storage_leaves_nothing_behind(
     assert state(storage) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="fs.errors.IllegalBackReference (a ValueError) from listing the zip escapes "
-    "_export.load untranslated, instead of SuspiciousFileOperation",
-)
 def test_load_of_a_zip_with_a_name_leaving_the_storage_leaves_nothing_behind(
     tmp_path: Path,
 ) -> None:
