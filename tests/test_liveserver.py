@@ -7,6 +7,7 @@ import urllib.request
 from email.message import Message
 from pathlib import Path
 
+import django
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
@@ -101,7 +102,9 @@ class LiveServerServesTheTestStorage(InMemoryStorageMixin, LiveServerTestCase):
     def test_head_has_the_headers_and_no_body(self) -> None:
         status, headers, body = fetch(self.url, method="HEAD")
         assert (status, body) == (200, b"")
-        assert headers["Content-Length"] == str(len(DATA))
+        # Django 4.2's own development server drops Content-Length from HEAD answers.
+        if django.VERSION >= (5, 0):
+            assert headers["Content-Length"] == str(len(DATA))
         assert headers["ETag"] == fetch(self.url)[1]["ETag"]
 
     def test_what_the_storage_does_not_hold_is_not_found(self) -> None:
