@@ -1,8 +1,9 @@
-"""The file objects storages hand out, and reading the content that is saved."""
+"""The file objects storages hand out, reading saved content, and dj-inmemorystorage's times."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from django.core.files.base import File
@@ -10,7 +11,7 @@ from django.core.files.base import File
 if TYPE_CHECKING:
     from .storage import FSStorage
 
-__all__ = ["StorageFile", "chunks_of", "size_hint"]
+__all__ = ["LegacyTimes", "StorageFile", "chunks_of", "size_hint"]
 
 
 class StorageFile(File):  # type: ignore[type-arg]  # File is generic only in django-stubs
@@ -46,3 +47,19 @@ def size_hint(content: Any) -> int:
     except (AttributeError, OSError, TypeError, ValueError):
         return 0
     return size if type(size) is int and size > 0 else 0
+
+
+class LegacyTimes:
+    """dj-inmemorystorage's time methods, which Django's ``Storage`` dropped in 2.0."""
+
+    def accessed_time(self, name: str) -> datetime:
+        """Return ``get_accessed_time(name)``."""
+        return self.get_accessed_time(name)  # type: ignore[attr-defined, no-any-return]
+
+    def created_time(self, name: str) -> datetime:
+        """Return ``get_created_time(name)``."""
+        return self.get_created_time(name)  # type: ignore[attr-defined, no-any-return]
+
+    def modified_time(self, name: str) -> datetime:
+        """Return ``get_modified_time(name)``."""
+        return self.get_modified_time(name)  # type: ignore[attr-defined, no-any-return]

@@ -1,11 +1,13 @@
-"""Checks of the storages' options, shared by their constructors and the system checks."""
+"""The storages' options: checks shared by constructors and system checks; following settings."""
 
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 from django.utils.functional import Promise
 
 from ._limits import max_size_problem
@@ -13,6 +15,7 @@ from ._limits import max_size_problem
 __all__ = [
     "check_memory_options",
     "check_shared_options",
+    "follow_settings",
     "permission_problem",
     "reject_unknown",
 ]
@@ -62,3 +65,22 @@ def permission_problem(value: object) -> str | None:
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return None
     return f"{value!r} is not an int such as 0o644: FileSystemStorage's os.chmod() refuses it"
+
+
+# Every live storage follows setting changes through one receiver: a receiver
+# per storage costs ~20 us each to connect (Django rescans its list of
+# receivers every time), and tests build storages by the dozen.
+_following: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def follow_settings(storage: Any) -> None:
+    """Call *storage*'s ``_clear_cached_properties()`` on every setting change, while it lives."""
+    _following.add(storage)
+
+
+def _setting_changed(sender: object, setting: str, **kwargs: Any) -> None:
+    for storage in list(_following):
+        storage._clear_cached_properties(setting, **kwargs)
+
+
+setting_changed.connect(_setting_changed, dispatch_uid="inmemorystorage_fs.storage")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import threading
-import weakref
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, NamedTuple
@@ -17,7 +16,6 @@ from django.core.files.storage import InMemoryStorage as DjangoInMemoryStorage
 from django.core.files.storage import Storage
 from django.core.files.storage.mixins import StorageSettingsMixin
 from django.core.files.utils import validate_file_name
-from django.core.signals import setting_changed
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 
@@ -25,11 +23,11 @@ from . import _export, _persist
 from ._assertions import StorageAssertions
 from ._entries import tree_class
 from ._errors import FileInPathError, NameTaken, PathDoesNotExist
-from ._files import StorageFile, chunks_of, size_hint
+from ._files import LegacyTimes, StorageFile, chunks_of, size_hint
 from ._fs import FS, MemoryFS
 from ._limits import limited
 from ._names import DjangoNaming, binary_mode, join_url, normalize_name, overrides_any
-from ._options import check_memory_options, check_shared_options, reject_unknown
+from ._options import check_memory_options, check_shared_options, follow_settings, reject_unknown
 from ._persist import clear_persistent_fs
 from ._snapshot import Snapshot, restore_snapshot, take_snapshot
 from ._tree import Tree, open_url
@@ -46,20 +44,6 @@ __all__ = [
 ]
 
 
-# Every live storage here follows setting changes through one receiver: a
-# receiver per storage costs ~20 us each to connect (Django rescans its list
-# of receivers every time), and tests build storages by the dozen.
-_following_settings: weakref.WeakSet[FSStorage] = weakref.WeakSet()
-
-
-def _setting_changed(sender: object, setting: str, **kwargs: Any) -> None:
-    for storage in list(_following_settings):
-        storage._clear_cached_properties(setting, **kwargs)
-
-
-setting_changed.connect(_setting_changed, dispatch_uid="inmemorystorage_fs.storage")
-
-
 class Place(NamedTuple):
     """Where a storage's files live: a filesystem and the directory of the storage in it."""
 
@@ -68,7 +52,7 @@ class Place(NamedTuple):
 
 
 @deconstructible(path="inmemorystorage_fs.FSStorage")
-class FSStorage(StorageAssertions, DjangoNaming, StorageSettingsMixin, Storage):
+class FSStorage(StorageAssertions, LegacyTimes, DjangoNaming, StorageSettingsMixin, Storage):
     """A Django storage over any PyFilesystem2 filesystem (an ``FS`` or an FS URL)."""
 
     #: The setting ``base_url`` defaults to; the static files storages use STATIC_URL.
@@ -99,7 +83,7 @@ class FSStorage(StorageAssertions, DjangoNaming, StorageSettingsMixin, Storage):
         """Set up what is never pickled: the lock, and following the settings."""
         self._lock = threading.Lock()
         self._opened_fs: FS | None = None
-        _following_settings.add(self)
+        follow_settings(self)
 
     def _check_fs(self, fs: object) -> None:
         if not isinstance(fs, (FS, str)):
@@ -277,19 +261,6 @@ class FSStorage(StorageAssertions, DjangoNaming, StorageSettingsMixin, Storage):
     def get_modified_time(self, name: str) -> datetime:
         """Return when *name* was last written (a directory: gained or lost a child)."""
         return self._time(name, "modified")
-
-    # dj-inmemorystorage's names, which Django's Storage dropped in 2.0.
-    def accessed_time(self, name: str) -> datetime:
-        """Return ``get_accessed_time(name)``."""
-        return self.get_accessed_time(name)
-
-    def created_time(self, name: str) -> datetime:
-        """Return ``get_created_time(name)``."""
-        return self.get_created_time(name)
-
-    def modified_time(self, name: str) -> datetime:
-        """Return ``get_modified_time(name)``."""
-        return self.get_modified_time(name)
 
     # -- looking at the files ------------------------------------------------
 
