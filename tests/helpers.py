@@ -1,5 +1,6 @@
 """Helpers several test modules share."""
 
+import pytest
 from django.core.files.storage import Storage
 
 
@@ -14,3 +15,16 @@ def files_of(storage: Storage, path: str = "") -> dict[str, bytes]:
     for name in directories:
         found.update(files_of(storage, f"{path}/{name}" if path else name))
     return found
+
+
+def _has_aliases() -> bool:
+    from django.apps import apps
+
+    return apps.is_installed("tests.billing")
+
+
+#: Skip a test that needs STORAGES aliases besides default and staticfiles, which
+#: Django 4.2's DEFAULT_FILE_STORAGE settings style (a nox session) cannot have.
+needs_aliases = pytest.mark.skipif(
+    not _has_aliases(), reason="needs STORAGES aliases, which DEFAULT_FILE_STORAGE has not"
+)

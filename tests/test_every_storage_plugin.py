@@ -12,6 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import needs_aliases
+
+# The pytester projects use tests.settings' aliases and the billing app.
+pytestmark = needs_aliases
+
 REPO = Path(__file__).resolve().parent.parent
 DISK = Path("/tmp/inmemorystorage_fs-tests")  # tests.settings.DISK
 

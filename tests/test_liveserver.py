@@ -16,6 +16,7 @@ from django.test import LiveServerTestCase
 from django.utils.http import http_date
 
 from inmemorystorage_fs.testing import InMemoryStorageMixin, fresh_storage
+from tests.helpers import needs_aliases
 
 DATA = bytes(range(256)) * 40  # 10 KiB
 NAME = "docs/data.bin"
@@ -159,6 +160,7 @@ class LiveServerServesTheTestStorage(InMemoryStorageMixin, LiveServerTestCase):
         assert self.storage.listdir("") == (["docs"], ["flip.bin"])
 
 
+@needs_aliases
 class LiveServerServesAnotherAlias(InMemoryStorageMixin, LiveServerTestCase):
     inmemory_storage_aliases = ("default", "exports")
 
@@ -194,6 +196,7 @@ def test_live_server_serves_names_holding_a_percent_sign(live_server, inmemory_s
     assert got == files
 
 
+@needs_aliases
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.inmemory_storage(aliases=["default", "exports"])
 def test_live_server_serves_a_swapped_alias_at_its_base_url(live_server, inmemory_storage):

@@ -23,7 +23,7 @@ from inmemorystorage_fs.staticfiles import (
     InMemoryStaticFilesStorage,
 )
 from inmemorystorage_fs.testing import InMemoryStorageMixin, fresh_storage
-from tests.helpers import files_of
+from tests.helpers import files_of, needs_aliases
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "tests" / "seed"
@@ -435,6 +435,7 @@ class MixinAssertionTests(InMemoryStorageMixin, SimpleTestCase):
         self.assertIn("-beta", str(caught.exception).splitlines())
         self.assertIn("+alpha", str(caught.exception).splitlines())
 
+    @needs_aliases
     def test_the_alias_chooses_the_storage(self) -> None:
         private = storages["private"]
         private.save("p.txt", ContentFile(b"p"))

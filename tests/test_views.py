@@ -16,6 +16,7 @@ from inmemorystorage_fs import InMemoryStorage
 from inmemorystorage_fs.testing import fresh_storage
 from inmemorystorage_fs.urls import media_patterns
 from inmemorystorage_fs.views import CHUNK_SIZE, serve
+from tests.helpers import needs_aliases
 from tests.testapp.models import Photo
 
 DATA = bytes(range(256)) * 4  # 1024 bytes, no two neighbours equal
@@ -242,6 +243,7 @@ def test_media_patterns_refuse_a_storage_on_disk(tmp_path):
         media_patterns(storage=FileSystemStorage(location=tmp_path, base_url="/disk/"))
 
 
+@needs_aliases
 def test_media_patterns_refuse_an_alias_on_disk():
     with pytest.raises(ImproperlyConfigured, match=r"STORAGES\['private'\]"):
         media_patterns(alias="private")
@@ -269,6 +271,7 @@ def test_serve_refuses_a_storage_on_disk(rf, tmp_path):
         serve(rf.get("/x.txt"), "x.txt", storage=FileSystemStorage(location=tmp_path))
 
 
+@needs_aliases
 def test_serve_refuses_an_alias_on_disk(rf):
     with pytest.raises(ImproperlyConfigured, match=r"STORAGES\['private'\]"):
         serve(rf.get("/private/x.txt"), "x.txt", alias="private")
@@ -277,6 +280,7 @@ def test_serve_refuses_an_alias_on_disk(rf):
 # -- another alias, swapped by fresh_storage ---------------------------------------
 
 
+@needs_aliases
 @override_settings(ROOT_URLCONF=__name__)
 def test_an_alias_put_in_memory_is_served_at_its_base_url(client):
     with fresh_storage(aliases=["default", "exports"]):
