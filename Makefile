@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint matrix dist demo bench bench-quick bench-limits bench-every-storage bench-serve bench-seed bench-long-run bench-big-files clean
+.PHONY: install test lint matrix dist demo bench bench-quick bench-limits bench-every-storage bench-serve bench-seed bench-long-run bench-big-files bench-suite clean
 
 install: $(STAMP)
 
@@ -59,6 +59,12 @@ bench-every-storage: $(STAMP)
 # Per-test cost of a 1,000-file seed against an empty storage and a copy.
 bench-seed: $(STAMP)
 	$(BIN)/python benchmarks/bench_seed.py
+
+# A generated pytest-django suite (400 upload tests, 2,000 others) under FileSystemStorage
+# + tmp_path, Django's InMemoryStorage, django-override-storage and ours (~4 min;
+# bench_suite.py --quick: ~1.5 min); autouse overhead, a profile, plugin import time.
+bench-suite: $(STAMP)
+	$(BIN)/python benchmarks/bench_suite.py
 
 # 10,000 fresh storages in one process: memory and live objects must not grow.
 bench-long-run: $(STAMP)
