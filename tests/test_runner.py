@@ -6,6 +6,7 @@ subprocess: real ``FileSystemStorage`` aliases on disk, a model field holding
 """
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -158,7 +159,8 @@ def test_runner_keeps_every_storage_in_memory_and_rolls_back(
 ) -> None:
     run = manage_test(project, *parallel)
     assert run.returncode == 0, run.stderr
-    assert "Ran 5 tests" in run.stderr
+    # Python 3.12 leaves skipped tests out of the count that 3.10, 3.11 and 3.13 give.
+    assert re.search(r"Ran [45] tests", run.stderr), run.stderr
     assert "OK (skipped=1)" in run.stderr
     assert files_under(project / "media") == []
     assert files_under(project / "private") == []
