@@ -211,6 +211,8 @@ def fs_next(session: nox.Session, version: str) -> None:
     install(session, "6.0")
     # The two distributions ship the same package: fs must go before fs-next comes.
     session.run("python", "-m", "pip", "uninstall", "--yes", "fs")
-    session.install("fs-next")
+    # Forced: in a reused venv fs-next may look installed while fs's uninstall
+    # just removed the files the two share.
+    session.install("--force-reinstall", "--no-deps", "fs-next")
     session.run("python", "-c", FS_NEXT_CHECK)
     run_suite(session)
