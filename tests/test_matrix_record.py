@@ -28,7 +28,7 @@ def test_the_record_has_no_failed_session_and_counts_every_run():
             assert session["passed"] > 0 and session["failed"] == session["errors"] == 0, session
 
 
-def test_the_record_covers_every_supported_pair_and_both_setuptools_states():
+def test_the_record_covers_every_supported_pair_both_setuptools_states_and_fs_next():
     recorded = {s["session"] for s in sessions()}
     expected = {
         f"tests(django{django}-py{python}-STORAGES)"
@@ -42,6 +42,7 @@ def test_the_record_covers_every_supported_pair_and_both_setuptools_states():
     }
     expected |= {f"tests(django4.2-py{p}-DEFAULT_FILE_STORAGE)" for p in ("3.10", "3.11", "3.12")}
     expected |= {"setuptools(newest-py3.11)", "setuptools(absent-py3.11)"}
+    expected |= {"fs_next(django6.0-py3.12)"}
     assert recorded == expected
 
 
