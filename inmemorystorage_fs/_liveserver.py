@@ -13,7 +13,7 @@ the same storages as the test thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,14 +25,35 @@ from ._names import normalize_name
 
 __all__ = ["install", "serving", "stop_serving"]
 
-_served: list[list[tuple[str, Storage]]] = []
+# What serving() was given, innermost last: each returns the storages to serve.
+_Source = Callable[[], Iterable[Storage]]
+_served: list[_Source] = []
 _lock = threading.Lock()
 _installed = False
 
 
-def serving(storages: Iterable[Storage]) -> list[tuple[str, Storage]]:
-    """Serve *storages* at their ``base_url`` paths until ``stop_serving()``; return a token."""
+def serving(source: _Source) -> _Source:
+    """Serve the storages *source()* returns at their ``base_url`` paths; return a token.
+
+    *source* is called per request, so a storage made after this call (a
+    test's default storage, made on first use) is served too.
+    """
     install()
+    with _lock:
+        _served.append(source)
+    return source
+
+
+def stop_serving(token: _Source) -> None:
+    """Stop serving what ``serving()`` returned *token* for."""
+    with _lock:
+        for index in range(len(_served) - 1, -1, -1):
+            if _served[index] is token:
+                del _served[index]
+                break
+
+
+def _prefixes(storages: Iterable[Storage]) -> list[tuple[str, Storage]]:
     prefixes = []
     for storage in storages:
         base_url = getattr(storage, "base_url", None)
@@ -40,23 +61,16 @@ def serving(storages: Iterable[Storage]) -> list[tuple[str, Storage]]:
         if base_url and not parts.netloc and parts.path.startswith("/"):
             prefixes.append((parts.path, storage))
     prefixes.sort(key=lambda pair: -len(pair[0]))  # the longest prefix wins
-    with _lock:
-        _served.append(prefixes)
     return prefixes
-
-
-def stop_serving(token: list[tuple[str, Storage]]) -> None:
-    """Stop serving what ``serving()`` returned *token* for."""
-    with _lock:
-        if any(entry is token for entry in _served):
-            _served.remove(token)
 
 
 def _match(path: str) -> tuple[Storage, str] | None:
     """Return the storage serving the URL *path*, and the name in it, if one does."""
     with _lock:
-        current = _served[-1] if _served else []
-    for prefix, storage in current:
+        source = _served[-1] if _served else None
+    if source is None:
+        return None
+    for prefix, storage in _prefixes(source()):
         if path.startswith(prefix):
             return storage, path[len(prefix) :]  # PATH_INFO is decoded already
     return None

@@ -6,13 +6,21 @@ than the default storage, every replacement is a view of the process-wide
 filesystem at its original's location (``persist=True``), so replacements at
 one location share files as storages on one disk do; ``testing.Layer``
 snapshots and restores that filesystem, so the "disk" belongs to the scope.
+
+A swap of the default storage alone can be *lazy*: it makes its storage on the
+first lookup (``storages["default"]``, ``default_storage``), so a test that
+never touches a file never pays for one. Django's handler caches storages in a
+dict and asks it with ``[]``; a ``_Storages`` dict in its place answers a
+missing ``"default"`` by making the pending swap's storage.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,6 +34,7 @@ from django.core.files.storage import (
 )
 from django.core.files.storage import InMemoryStorage as DjangoInMemoryStorage
 from django.db.models import FileField
+from django.utils.functional import empty
 from django.utils.module_loading import import_string
 
 from .storage import InMemoryStorage, is_in_memory
@@ -107,12 +116,44 @@ def _text(value: object) -> str | None:
     return os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
 
 
-class Swap:
-    """The in-memory storages one scope installed, and what they replaced."""
+class _Storages(dict[str, Any]):
+    """Django's cache of storages by alias, making a pending lazy default on lookup."""
 
-    def __init__(self, testing: TestingOptions, storage_options: dict[str, Any]) -> None:
+    __slots__ = ("pending",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.pending: Swap | None = None
+
+    def __missing__(self, alias: str) -> Any:
+        if alias != "default" or self.pending is None:
+            raise KeyError(alias)  # the handler builds it from STORAGES, as without us
+        return self.pending.default_storage()
+
+
+# Threads of a live server may look up a lazy default while the test does.
+_build_lock = threading.Lock()
+
+
+class Swap:
+    """The in-memory storages one scope installed, and what they replaced.
+
+    With *lazy* (allowed for the default alias alone), the default storage is
+    made on first use; *on_build* is called with it once, before anyone sees it.
+    """
+
+    def __init__(
+        self,
+        testing: TestingOptions,
+        storage_options: dict[str, Any],
+        lazy: bool = False,
+        on_build: Callable[[InMemoryStorage], None] | None = None,
+    ) -> None:
         self.testing = testing
         self.storage_options = storage_options
+        self.lazy = lazy and testing.only_default
+        self._on_build = on_build
+        self._pending_before: Swap | None = None
         #: alias -> the in-memory storage installed for it
         self.storages: dict[str, InMemoryStorage] = {}
         #: "app_label.Model.field" -> the in-memory storage the field holds meanwhile
@@ -196,10 +237,35 @@ class Swap:
 
     # -- installing and restoring -------------------------------------------------
 
+    def default_storage(self) -> InMemoryStorage:
+        """Return the default storage's replacement, making it now if it is lazy."""
+        storage = self.storages.get("default")
+        if storage is None:
+            with _build_lock:
+                storage = self.storages.get("default")
+                if storage is None:
+                    storage = self._replacement_for_alias("default")
+                    if self._on_build is not None:
+                        self._on_build(storage)
+                    self.storages["default"] = storage
+            handler_storages = _handler._storages
+            if isinstance(handler_storages, _Storages) and handler_storages.pending is self:
+                handler_storages["default"] = storage
+                _default._wrapped = storage
+        return storage
+
     def install(self) -> None:
         """Put the replacements in place."""
         if self.testing.strict:
             self._note_origins()  # only strict mode's messages need them
+        if self.lazy:
+            self._before["default"] = _handler._storages.get("default", _MISSING)
+            self._wrapped = (_default._wrapped, None)
+            handler_storages = _handler._storages
+            if isinstance(handler_storages, _Storages):
+                self._pending_before = handler_storages.pending
+            self.reinstall()
+            return
         replaced: dict[int, InMemoryStorage] = {}
         configs = getattr(settings, "STORAGES", None) or {}
         for alias in self.aliases:
@@ -217,6 +283,8 @@ class Swap:
                 signature = (config["BACKEND"], (), dict(config.get("OPTIONS") or {}))
                 self._by_signature.append((signature, replacement))
             self.storages[alias] = replacement
+        if self._on_build is not None:
+            self._on_build(self.storages["default"])
         self._wrapped = (_default._wrapped, self._static_wrapped())
         self.reinstall()
         if self.testing.fields:
@@ -224,6 +292,19 @@ class Swap:
 
     def reinstall(self) -> None:
         """Make the handler and the lazy storages return the replacements (again)."""
+        if self.lazy:
+            handler_storages = _handler._storages
+            if not isinstance(handler_storages, _Storages):
+                handler_storages = _handler._storages = _Storages(handler_storages)
+            handler_storages.pending = self
+            built = self.storages.get("default")
+            if built is None:
+                handler_storages.pop("default", None)
+                _default._wrapped = empty
+            else:
+                handler_storages["default"] = built
+                _default._wrapped = built
+            return
         for alias, storage in self.storages.items():
             _handler._storages[alias] = storage
         _default._wrapped = self.storages["default"]
@@ -233,6 +314,9 @@ class Swap:
 
     def restore(self) -> None:
         """Put back everything ``install()`` replaced."""
+        handler_storages = _handler._storages
+        if isinstance(handler_storages, _Storages) and handler_storages.pending is self:
+            handler_storages.pending = self._pending_before
         for alias, before in self._before.items():
             if before is _MISSING:
                 _handler._storages.pop(alias, None)

@@ -35,7 +35,7 @@ from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
 from ._strict import RealStorageUsed, Strictness, StrictScope, allowed_classes
 from ._strict import enter as enter_strict
 from ._strict import leave as leave_strict
-from ._swaps import RESERVED, Swap, split_options
+from ._swaps import RESERVED, Swap, TestingOptions, split_options
 from .storage import FSStorage, InMemoryStorage
 
 __all__ = [
@@ -80,38 +80,48 @@ class Layer:
     """The fresh storages of one scope, installed on enter and removed on exit.
 
     *options* are ``fresh_storage()``'s: the reserved ``aliases``, ``fields``,
-    ``strict`` and ``allow``, and the default storage's own options.
+    ``strict`` and ``allow``, and the default storage's own options (or
+    *split*, what ``split_options()`` made of them). ``enter()`` leaves the
+    default storage to be made on first use when it is the only one swapped
+    and no seed is planted: ``storage`` makes it.
     """
 
-    def __init__(self, options: dict[str, Any], base: _State | object | None = None) -> None:
-        self.testing, self._storage_options = split_options(options)
+    def __init__(
+        self,
+        options: dict[str, Any] | None = None,
+        base: _State | object | None = None,
+        split: tuple[TestingOptions, dict[str, Any]] | None = None,
+    ) -> None:
+        self.testing, self._storage_options = split or split_options(options or {})
         self._base = base
-        self.storage: InMemoryStorage | None = None
         self.swap: Swap | None = None
         self._strict: StrictScope | None = None
+        self._inherited: _State | None = None
 
     def __enter__(self) -> InMemoryStorage:
+        self.enter()
+        assert self.swap is not None
+        return self.swap.default_storage()
+
+    def enter(self) -> None:
+        """Install this layer's storages (the default one lazily, where it can be)."""
         base = self._base
         if base is INHERIT:
             base = _layers[-1].state() if _layers else None
-        swap = Swap(self.testing, self._storage_options)
+        inherited = self._inherited = base if isinstance(base, _State) else None
+        seed = self.testing.seed
+        swap = Swap(self.testing, self._storage_options, lazy=seed is None, on_build=self._prepare)
         world = persistent_fs()
         self._world_before = take_snapshot(world) if world is not None else None
-        if isinstance(base, _State) and base.world is not None:
-            restore_snapshot(shared_fs(), base.world)
+        if inherited is not None and inherited.world is not None:
+            restore_snapshot(shared_fs(), inherited.world)
         else:
             # Persistent storages share this filesystem, so emptying it (not
             # creating another) is what makes a test fresh.
             clear_persistent_fs()
+        self.swap = swap
         swap.install()
-        storage = swap.storages["default"]
-        if isinstance(base, _State) and base.own is not None and not storage.persist:
-            restore_snapshot(storage.filesystem, base.own)
-        seed = self.testing.seed
-        if seed is not None and not (isinstance(base, _State) and base.seed == seed):
-            _plant(storage, seed)
-        self._seed = seed if seed is not None else getattr(base, "seed", None)
-        self.storage, self.swap = storage, swap
+        self._seed = seed if seed is not None else getattr(inherited, "seed", None)
         self._storages_setting = _storages_setting()
         if self.testing.strict:
             level: Strictness = "all" if self.testing.strict == "all" else "writes"
@@ -119,11 +129,22 @@ class Layer:
             self._strict = StrictScope(level, allow, swap.origins)
             enter_strict(self._strict)
         _layers.append(self)
-        unique = {id(s): s for s in self.named_storages().values()}
-        self._served = serving(unique.values())
-        return storage
+        self._served = serving(self._served_storages)
+
+    def _prepare(self, storage: InMemoryStorage) -> None:
+        """Give the default storage, just made, the files it starts with."""
+        inherited = self._inherited
+        if inherited is not None and inherited.own is not None and not storage.persist:
+            restore_snapshot(storage.filesystem, inherited.own)
+        seed = self.testing.seed
+        if seed is not None and not (inherited is not None and inherited.seed == seed):
+            _plant(storage, seed)
 
     def __exit__(self, *exc_info: object) -> None:
+        self.exit()
+
+    def exit(self) -> None:
+        """Remove this layer's storages and put back what they replaced."""
         if self in _layers:
             _layers.remove(self)
         stop_serving(self._served)
@@ -137,15 +158,33 @@ class Layer:
         elif world is not None:
             clear_persistent_fs()
 
+    @property
+    def storage(self) -> InMemoryStorage | None:
+        """Return the default storage, made now if it was left for first use (None: no enter)."""
+        return None if self.swap is None else self.swap.default_storage()
+
     def state(self) -> _State:
         """Return a snapshot of this layer's storages and of the process-wide filesystem."""
-        assert self.storage is not None, "the layer is not entered"
+        assert self.swap is not None, "the layer is not entered"
         world = persistent_fs()
-        own = None if self.storage.persist else take_snapshot(self.storage.filesystem)
-        return _State(take_snapshot(world) if world is not None else None, own, self._seed)
+        world_files = take_snapshot(world) if world is not None else None
+        storage = self.swap.storages.get("default")
+        if storage is None:  # never made: it holds what it would have started with
+            own = self._inherited.own if self._inherited is not None else None
+        elif storage.persist or storage._own_fs is None:
+            own = None  # its files are in the world, or it never held any
+        else:
+            own = take_snapshot(storage._own_fs)
+        return _State(world_files, own, self._seed)
+
+    def _served_storages(self) -> list[InMemoryStorage]:
+        # The default storage is made for a request that comes first, as it
+        # would have been made for the test: a name it lacks goes to the disk.
+        storages = [self.storage, *self.named_storages().values()]
+        return list({id(s): s for s in storages if s is not None}.values())
 
     def named_storages(self) -> dict[str, InMemoryStorage]:
-        """Return each storage this layer installed, by alias or ``app_label.Model.field``."""
+        """Return each storage this layer made, by alias or ``app_label.Model.field``."""
         if self.swap is None:
             return {}
         return {**self.swap.storages, **self.swap.field_storages}
