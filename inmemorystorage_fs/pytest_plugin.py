@@ -13,6 +13,7 @@ test, and each test works on its own copy of them.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -33,8 +34,9 @@ STRICT_INI = "inmemorystorage_strict"
 SEED_INI = "inmemorystorage_seed"
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as testing.DUMP_DIR_ENV
 
-_using_key = pytest.StashKey[set[str]]()
-_layer_key = pytest.StashKey["Layer"]()
+_uses_key = pytest.StashKey[bool]()  # the item gets fresh storages
+_layers_key = pytest.StashKey["_Layers"]()
+_own_layer_key = pytest.StashKey["Layer"]()  # the fixture's own layer, if it made one
 _dumped_key = pytest.StashKey[bool]()
 
 
@@ -131,11 +133,25 @@ def _uses_storage(item: pytest.Item, autouse: bool) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     autouse = _autouse(config)
-    using: set[str] = set()
-    for item in items:
-        if _uses_storage(item, autouse):
-            using.update(node.nodeid for node in item.listchain())
-    config.stash[_using_key] = using
+    using = [item for item in items if _uses_storage(item, autouse)]
+    if using:
+        _layers(config)
+    for item in using:
+        item.stash[_uses_key] = True
+
+
+def _layers(config: pytest.Config) -> _Layers:
+    """Return the run's ``_Layers``, registering its hooks on first use.
+
+    A run where no test uses a fresh storage never registers them, so the
+    plugin costs its tests nothing.
+    """
+    layers = config.stash.get(_layers_key, None)
+    if layers is None:
+        layers = config.stash[_layers_key] = _Layers(config)
+        config.pluginmanager.register(layers, "inmemorystorage_fs-layers")
+        config.add_cleanup(lambda: config.pluginmanager.unregister(layers))
+    return layers
 
 
 def _configured(config: pytest.Config) -> dict[str, Any]:
@@ -162,56 +178,138 @@ def _from_rootdir(config: pytest.Config, seed: Any) -> Any:
     return seed
 
 
-def _options(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
-    options = _configured(node.config)
+def _options(node: pytest.Item | pytest.Collector) -> dict[str, Any] | None:
+    """Return the options of *node*'s layer: the configured ones, then its marker's.
+
+    None: the configured ones alone (the common case, split once per run).
+    """
     marker = node.get_closest_marker(MARKER)
-    if marker is not None:
-        if marker.args:
-            raise TypeError(
-                f"@pytest.mark.{MARKER} takes keyword options only, got {marker.args!r}"
-            )
-        options.update(marker.kwargs)
+    if marker is None:
+        return None
+    if marker.args:
+        raise TypeError(f"@pytest.mark.{MARKER} takes keyword options only, got {marker.args!r}")
+    return _rooted(node.config, {**_configured(node.config), **marker.kwargs})
+
+
+def _rooted(config: pytest.Config, options: dict[str, Any]) -> dict[str, Any]:
+    """Return *options* with a relative seed folder made relative to the rootdir."""
     if options.get("seed") is not None:
-        options["seed"] = _from_rootdir(node.config, options["seed"])
+        options["seed"] = _from_rootdir(config, options["seed"])
     return options
 
 
-def _layer(node: pytest.Item | pytest.Collector, inherit: bool) -> Layer:
-    from . import testing
+class _Layers:
+    """The layers of the running test, entered as pytest sets up its fixtures.
 
-    return testing.Layer(_options(node), testing.INHERIT if inherit else None)
+    A module's layer is entered before its first module-scoped fixture, a
+    class's before its first class-scoped one, a test's before its first
+    function-scoped one (or at the end of set-up), from ``pytest_fixture_setup``;
+    each leaves as a finalizer of its node, so it outlives the fixtures of its
+    scope and nothing wider. A test that asks for no fixture of ours pays for
+    no fixture: pytest's fixture set-up costs more than a lazy layer.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        # (depth, node, layer) still to enter for the item being set up; depth
+        # 1 is its module, 2 its class, 3 the item itself
+        self.due: list[tuple[int, pytest.Item | pytest.Collector, Layer]] = []
+        # (node, layer) of the module, the class and the test being run
+        self.entered: list[tuple[pytest.Item | pytest.Collector, Layer]] = []
+        self._split: Any = None
+
+    def layer_of(self, item: pytest.Item) -> Layer | None:
+        """Return *item*'s own layer, if it is entered."""
+        if self.entered and self.entered[-1][0] is item:
+            return self.entered[-1][1]
+        return None
+
+    def _new(self, node: pytest.Item | pytest.Collector, inherit: bool) -> Layer:
+        """Return the layer for *node*, its options checked (a bad one fails here)."""
+        from . import testing
+
+        options = _options(node)
+        if options is not None:
+            split = testing.checked_options(options)
+        else:
+            if self._split is None:
+                configured = _rooted(self.config, _configured(self.config))
+                self._split = testing.checked_options(configured)
+            split = self._split
+        if split[0].seed is not None:
+            testing.seed_files(split[0].seed)  # a missing folder fails here too
+        return testing.Layer(None, testing.INHERIT if inherit else None, split)
+
+    def _enter_due(self, depth: int) -> None:
+        while self.due and self.due[0][0] <= depth:
+            _depth, node, layer = self.due.pop(0)
+            layer.enter()
+            self.entered.append((node, layer))
+            node.addfinalizer(functools.partial(self._leave, node, layer))
+
+    def _leave(self, node: pytest.Item | pytest.Collector, layer: Layer) -> None:
+        if (node, layer) in self.entered:
+            self.entered.remove((node, layer))
+        layer.exit()
+
+    # trylast: inside the other plugins' wrappers, which set up their own state
+    # (captured logs) whatever this one raises.
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Any:
+        if not item.stash.get(_uses_key, False):
+            return (yield)
+        scopes = (item.getparent(pytest.Module), item.getparent(pytest.Class), item)
+        # Made before any fixture is set up: a bad option is the test's set-up error.
+        self.due = [
+            (depth, node, self._new(node, inherit=depth > 1))
+            for depth, node in enumerate(scopes, 1)
+            if node is not None and not any(n is node for n, _ in self.entered)
+        ]
+        try:
+            result = yield
+            self._enter_due(3)  # the layers that no fixture of their scope asked for
+            return result
+        finally:
+            self.due = []
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> Any:
+        error = None
+        if self.due:
+            try:
+                self._enter_due(_DEPTH.get(fixturedef.scope, 0))
+            except Exception as exc:
+                # Raised only once the fixture is set up: pytest's fixture
+                # state must not be left half made.
+                self.due, error = [], exc
+        result = yield
+        if error is not None:
+            raise error
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if not report.failed or item.stash.get(_dumped_key, False):
+            return report
+        layer = self.layer_of(item) or item.stash.get(_own_layer_key, None)
+        if layer is not None:
+            from . import testing
+
+            item.stash[_dumped_key] = True
+            folder = testing.dump_files(layer, item.nodeid)
+            if folder is not None:
+                message = f"this test's files are in {folder}{os.sep}"
+                longrepr = report.longrepr
+                if hasattr(longrepr, "addsection"):
+                    longrepr.addsection("inmemorystorage_fs", message)
+                else:
+                    report.sections.append(("inmemorystorage_fs", message))
+        return report
 
 
-def _scope_layer(request: pytest.FixtureRequest, inherit: bool) -> Iterator[None]:
-    """Hold a fresh storage for a module or class whose tests use one."""
-    node = request.node
-    if node.nodeid not in request.config.stash.get(_using_key, set()):
-        yield
-        return
-    with _layer(node, inherit):
-        yield
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _inmemory_storage_module(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Give a module's module-scoped fixtures a fresh storage to save files into."""
-    yield from _scope_layer(request, inherit=False)
-
-
-@pytest.fixture(scope="class", autouse=True)
-def _inmemory_storage_class(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Give a class's class-scoped fixtures a storage starting with the module's files."""
-    if request.cls is None:
-        yield
-        return
-    yield from _scope_layer(request, inherit=True)
-
-
-@pytest.fixture(autouse=True)
-def _inmemory_storage_autouse(request: pytest.FixtureRequest) -> None:
-    """Set up ``inmemory_storage`` first for tests that use it, so fixtures see it."""
-    if _uses_storage(request.node, _autouse(request.config)):
-        request.getfixturevalue("inmemory_storage")
+# A fixture's scope -> the layers entered before it is set up.
+_DEPTH = {"module": 1, "class": 2, "function": 3}
 
 
 @pytest.fixture
@@ -221,31 +319,22 @@ def inmemory_storage(request: pytest.FixtureRequest) -> Iterator[InMemoryStorage
     It starts with the files that module- and class-scoped fixtures saved;
     ``@pytest.mark.inmemory_storage(**options)`` passes options to it.
     """
-    layer = _layer(request.node, inherit=True)
+    layers = _layers(request.config)
+    layer = layers.layer_of(request.node)
+    if layer is not None:
+        yield layer.storage  # type: ignore[misc]
+        return
+    # Asked for by request.getfixturevalue() in a test collection did not see
+    # using it (or by a test of an InMemoryStorageMixin class).
+    from . import testing
+
+    options = _options(request.node) or _rooted(request.config, _configured(request.config))
+    layer = testing.Layer(options, testing.INHERIT)
     with layer as storage:
-        request.node.stash[_layer_key] = layer
+        request.node.stash[_own_layer_key] = layer
         try:
             yield storage
         finally:
             # Past this point the test's files may be gone (a persistent
             # storage's filesystem is restored), so nothing dumps them.
-            del request.node.stash[_layer_key]
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
-    layer = item.stash.get(_layer_key, None)
-    if report.failed and layer is not None and not item.stash.get(_dumped_key, False):
-        from . import testing
-
-        item.stash[_dumped_key] = True
-        folder = testing.dump_files(layer, item.nodeid)
-        if folder is not None:
-            message = f"this test's files are in {folder}{os.sep}"
-            longrepr = report.longrepr
-            if hasattr(longrepr, "addsection"):
-                longrepr.addsection("inmemorystorage_fs", message)
-            else:
-                report.sections.append(("inmemorystorage_fs", message))
-    return report
+            del request.node.stash[_own_layer_key]

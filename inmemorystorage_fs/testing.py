@@ -195,13 +195,27 @@ _layers: list[Layer] = []
 _seeds: dict[str, Snapshot] = {}
 
 
-def _plant(storage: InMemoryStorage, seed: str) -> None:
-    """Give *storage* the files of *seed*, read from it on first use only."""
+def checked_options(options: dict[str, Any]) -> tuple[TestingOptions, dict[str, Any]]:
+    """Return ``split_options(options)``, once a storage and a layer can be made of them."""
+    testing, storage_options = split_options(options)
+    InMemoryStorage(**storage_options)
+    allowed_classes(testing.allow)
+    return testing, storage_options
+
+
+def seed_files(seed: str) -> Snapshot:
+    """Return the files of *seed*, read from it on first use only."""
     snapshot = _seeds.get(seed)
     if snapshot is None:
         reader = InMemoryStorage()
         reader.load(seed)
         snapshot = _seeds[seed] = take_snapshot(reader.filesystem)
+    return snapshot
+
+
+def _plant(storage: InMemoryStorage, seed: str) -> None:
+    """Give *storage* the files of *seed*."""
+    snapshot = seed_files(seed)
     if storage.persist:
         graft_snapshot(shared_fs(), storage.location.replace(os.sep, "/").rstrip("/"), snapshot)
     else:
@@ -236,9 +250,7 @@ class fresh_storage:  # lower case: used like override_settings
 
     def __init__(self, **options: Any) -> None:
         # A misspelt option or a bad value fails here, not in the test.
-        testing, storage_options = split_options(options)
-        InMemoryStorage(**storage_options)
-        allowed_classes(testing.allow)
+        checked_options(options)
         self.options = options
         self._entered: list[Layer] = []
 
