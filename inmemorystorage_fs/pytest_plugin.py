@@ -36,8 +36,6 @@ DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as testing.DUMP_DIR_E
 
 _uses_key = pytest.StashKey[bool]()  # the item gets fresh storages
 _layers_key = pytest.StashKey["_Layers"]()
-_own_layer_key = pytest.StashKey["Layer"]()  # the fixture's own layer, if it made one
-_dumped_key = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -216,6 +214,10 @@ class _Layers:
         self.due: list[tuple[int, pytest.Item | pytest.Collector, Layer]] = []
         # (node, layer) of the module, the class and the test being run
         self.entered: list[tuple[pytest.Item | pytest.Collector, Layer]] = []
+        # node id -> the layer the fixture made itself (a test collection missed)
+        self.own: dict[str, Layer] = {}
+        self.dumped: set[str] = set()  # node ids whose files were exported
+        self.error: Exception | None = None  # a layer that could not be entered
         self._split: Any = None
 
     def layer_of(self, item: pytest.Item) -> Layer | None:
@@ -252,60 +254,62 @@ class _Layers:
             self.entered.remove((node, layer))
         layer.exit()
 
-    # trylast: inside the other plugins' wrappers, which set up their own state
-    # (captured logs) whatever this one raises.
-    @pytest.hookimpl(wrapper=True, trylast=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> Any:
+    # Plain hook functions, not wrappers: a wrapper costs a generator per call,
+    # and pytest_fixture_setup is called for every fixture of every test.
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Make the item's layers before any fixture is set up: a bad option fails here."""
+        self.due, self.error = [], None
         if not item.stash.get(_uses_key, False):
-            return (yield)
+            return
         scopes = (item.getparent(pytest.Module), item.getparent(pytest.Class), item)
-        # Made before any fixture is set up: a bad option is the test's set-up error.
         self.due = [
             (depth, node, self._new(node, inherit=depth > 1))
             for depth, node in enumerate(scopes, 1)
             if node is not None and not any(n is node for n, _ in self.entered)
         ]
-        try:
-            result = yield
-            self._enter_due(3)  # the layers that no fixture of their scope asked for
-            return result
-        finally:
-            self.due = []
 
-    @pytest.hookimpl(wrapper=True, trylast=True)
-    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> Any:
-        error = None
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        """Enter the layers no fixture of their scope asked for, before the test runs."""
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
+        if self.due:
+            self._enter_due(3)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> None:
         if self.due:
             try:
                 self._enter_due(_DEPTH.get(fixturedef.scope, 0))
             except Exception as exc:
-                # Raised only once the fixture is set up: pytest's fixture
-                # state must not be left half made.
-                self.due, error = [], exc
-        result = yield
-        if error is not None:
-            raise error
-        return result
+                # Raised as the test is called, not here: pytest's state of
+                # this fixture must not be left half made.
+                self.due, self.error = [], exc
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        report = yield
-        if not report.failed or item.stash.get(_dumped_key, False):
-            return report
-        layer = self.layer_of(item) or item.stash.get(_own_layer_key, None)
-        if layer is not None:
-            from . import testing
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Export a failed test's files, once, and say where in its report."""
+        if not report.failed or report.nodeid in self.dumped:
+            return
+        layer = self.own.get(report.nodeid)
+        if layer is None and self.entered and self.entered[-1][0].nodeid == report.nodeid:
+            layer = self.entered[-1][1]
+        if layer is None:
+            return
+        from . import testing
 
-            item.stash[_dumped_key] = True
-            folder = testing.dump_files(layer, item.nodeid)
-            if folder is not None:
-                message = f"this test's files are in {folder}{os.sep}"
-                longrepr = report.longrepr
-                if hasattr(longrepr, "addsection"):
-                    longrepr.addsection("inmemorystorage_fs", message)
-                else:
-                    report.sections.append(("inmemorystorage_fs", message))
-        return report
+        self.dumped.add(report.nodeid)
+        folder = testing.dump_files(layer, report.nodeid)
+        if folder is not None:
+            message = f"this test's files are in {folder}{os.sep}"
+            longrepr: Any = report.longrepr
+            if hasattr(longrepr, "addsection"):
+                longrepr.addsection("inmemorystorage_fs", message)
+            else:
+                report.sections.append(("inmemorystorage_fs", message))
 
 
 # A fixture's scope -> the layers entered before it is set up.
@@ -331,10 +335,10 @@ def inmemory_storage(request: pytest.FixtureRequest) -> Iterator[InMemoryStorage
     options = _options(request.node) or _rooted(request.config, _configured(request.config))
     layer = testing.Layer(options, testing.INHERIT)
     with layer as storage:
-        request.node.stash[_own_layer_key] = layer
+        layers.own[request.node.nodeid] = layer
         try:
             yield storage
         finally:
             # Past this point the test's files may be gone (a persistent
             # storage's filesystem is restored), so nothing dumps them.
-            del request.node.stash[_own_layer_key]
+            del layers.own[request.node.nodeid]

@@ -148,6 +148,54 @@ def test_three():
     assert default_storage.listdir("") == ([], [])
 """
 
+SCOPE_TESTS = """
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage, storages
+
+from inmemorystorage_fs.testing import fresh_storage
+
+
+@pytest.fixture(scope="session")
+def session_storage():
+    # A session-wide fresh storage: the plugin's layers nest inside it.
+    with fresh_storage() as storage:
+        storage.save("session.txt", ContentFile(b"s"))
+        yield storage
+        assert storages["default"] is storage, "a layer outlived its scope"
+        assert storage.exists("session.txt")
+        with open("session-teardown.txt", "w") as handle:
+            handle.write("ok")
+
+
+@pytest.fixture(scope="module")
+def module_file(session_storage):
+    name = default_storage.save("module.txt", ContentFile(b"m"))
+    yield name
+    # Torn down before the module's layer goes: the module's files are there,
+    # whatever its tests did to their copies.
+    assert default_storage.open(name).read() == b"m"
+    with open("module-teardown.txt", "w") as handle:
+        handle.write("ok")
+
+
+def test_starts_with_the_module_file_only(module_file, session_storage):
+    assert sorted(default_storage.listdir("")[1]) == ["module.txt"]
+    assert storages["default"] is not session_storage
+    default_storage.delete("module.txt")
+
+
+def test_the_last_test_changes_its_copy(module_file):
+    with default_storage.open("module.txt", "wb") as handle:
+        handle.write(b"changed")
+
+
+def test_asks_for_the_fixture_late(request):
+    storage = request.getfixturevalue("inmemory_storage")
+    assert storages["default"] is storage
+    assert storage.exists("module.txt")  # the module layer still holds it
+"""
+
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
@@ -181,6 +229,36 @@ def test_fixture_marker_layers_and_dump_of_the_failed_test_only(project: pytest.
     assert (failed / "reports" / "out.csv").read_bytes() == b"a,b"
     assert os.path.getmtime(failed / "top.txt") == 1_500_000_000.5
     result.stdout.fnmatch_lines([f"*this test's files are in {failed}{os.sep}*"])
+
+
+def test_layers_nest_inside_wider_fixtures_and_outlive_their_scope_s_fixtures(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_scopes=SCOPE_TESTS)
+    result = project.runpytest_subprocess("--inmemorystorage-autouse", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    assert (project.path / "module-teardown.txt").read_text() == "ok"
+    assert (project.path / "session-teardown.txt").read_text() == "ok"
+
+
+def test_a_run_where_no_test_uses_a_fresh_storage_registers_no_hooks(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_inert=INERT_TESTS,
+        conftest=(
+            "def pytest_sessionfinish(session):\n"
+            "    hooks = session.config.pluginmanager.get_plugin('inmemorystorage_fs-layers')\n"
+            "    with open('layers.txt', 'w') as handle:\n"
+            "        handle.write(repr(hooks is not None))\n"
+        ),
+    )
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    assert (project.path / "layers.txt").read_text() == "False"
+    result = project.runpytest_subprocess("--inmemorystorage-autouse", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)  # the second test's file is gone
+    assert (project.path / "layers.txt").read_text() == "True"
 
 
 def test_autouse_ini_and_dump_env_var(
