@@ -254,6 +254,10 @@ class Swap:
                 _default._wrapped = storage
         return storage
 
+    def forget_builder(self) -> None:
+        """Drop *on_build* (the scope is over: nothing is made for it any more)."""
+        self._on_build = None
+
     def install(self) -> None:
         """Put the replacements in place."""
         if self.testing.strict:

@@ -34,7 +34,10 @@ STRICT_INI = "inmemorystorage_strict"
 SEED_INI = "inmemorystorage_seed"
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as testing.DUMP_DIR_ENV
 
-_uses_key = pytest.StashKey[bool]()  # the item gets fresh storages
+# (depth, node) of the scopes whose layers a test using fresh storages gets:
+# 1 its module, 2 its class, 3 itself
+_scopes_key = pytest.StashKey[list[tuple[int, "pytest.Item | pytest.Collector"]]]()
+_marked_key = pytest.StashKey[bool]()  # the marker is on the test, its class or module
 _layers_key = pytest.StashKey["_Layers"]()
 
 
@@ -135,7 +138,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if using:
         _layers(config)
     for item in using:
-        item.stash[_uses_key] = True
+        # Worked out once per item here, not at each set-up.
+        scopes: tuple[pytest.Item | pytest.Collector | None, ...] = (
+            item.getparent(pytest.Module),
+            item.getparent(pytest.Class),
+            item,
+        )
+        item.stash[_scopes_key] = [(d, n) for d, n in enumerate(scopes, 1) if n is not None]
+        item.stash[_marked_key] = item.get_closest_marker(MARKER) is not None
 
 
 def _layers(config: pytest.Config) -> _Layers:
@@ -226,11 +236,11 @@ class _Layers:
             return self.entered[-1][1]
         return None
 
-    def _new(self, node: pytest.Item | pytest.Collector, inherit: bool) -> Layer:
+    def _new(self, node: pytest.Item | pytest.Collector, inherit: bool, marked: bool) -> Layer:
         """Return the layer for *node*, its options checked (a bad one fails here)."""
         from . import testing
 
-        options = _options(node)
+        options = _options(node) if marked else None
         if options is not None:
             split = testing.checked_options(options)
         else:
@@ -261,13 +271,14 @@ class _Layers:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Make the item's layers before any fixture is set up: a bad option fails here."""
         self.due, self.error = [], None
-        if not item.stash.get(_uses_key, False):
-            return
-        scopes = (item.getparent(pytest.Module), item.getparent(pytest.Class), item)
+        scopes = item.stash.get(_scopes_key, None)
+        if scopes is None:
+            return  # a test that uses no fresh storage
+        marked = item.stash[_marked_key]
         self.due = [
-            (depth, node, self._new(node, inherit=depth > 1))
-            for depth, node in enumerate(scopes, 1)
-            if node is not None and not any(n is node for n, _ in self.entered)
+            (depth, node, self._new(node, depth > 1, marked))
+            for depth, node in scopes
+            if not any(n is node for n, _ in self.entered)
         ]
 
     @pytest.hookimpl(tryfirst=True)

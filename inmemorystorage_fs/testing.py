@@ -17,7 +17,7 @@ import re
 import shutil
 import sys
 import unittest
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 # must be connected before ours, which puts the fresh storage back.
 import django.test.signals  # noqa: F401
 from django.conf import settings
-from django.core.files.storage import storages
+from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 
 from ._liveserver import serving, stop_serving
@@ -129,6 +129,7 @@ class Layer:
             self._strict = StrictScope(level, allow, swap.origins)
             enter_strict(self._strict)
         _layers.append(self)
+        self._served: Callable[[], Iterable[Storage]] | None
         self._served = serving(self._served_storages)
 
     def _prepare(self, storage: InMemoryStorage) -> None:
@@ -147,11 +148,16 @@ class Layer:
         """Remove this layer's storages and put back what they replaced."""
         if self in _layers:
             _layers.remove(self)
-        stop_serving(self._served)
+        if self._served is not None:
+            stop_serving(self._served)
         if self._strict is not None:
             leave_strict(self._strict)
         if self.swap is not None:
             self.swap.restore()
+            # Free this layer by reference counting, not by the garbage
+            # collector: the swap and the live server held bound methods of it.
+            self.swap.forget_builder()
+        self._served = None
         world = persistent_fs()
         if self._world_before is not None:
             restore_snapshot(shared_fs(), self._world_before)
