@@ -241,6 +241,36 @@ def test_layers_nest_inside_wider_fixtures_and_outlive_their_scope_s_fixtures(
     assert (project.path / "session-teardown.txt").read_text() == "ok"
 
 
+BAD_VALUE_TESTS = """
+import pytest
+
+
+@pytest.fixture
+def writes_a_file():
+    with open("fixture-ran.txt", "w") as handle:
+        handle.write("ran")
+
+
+@pytest.mark.inmemory_storage(persist="yes")
+def test_bad_value(writes_a_file):
+    pass
+
+
+def test_next_one_runs(inmemory_storage):
+    assert inmemory_storage.listdir("") == ([], [])
+"""
+
+
+def test_a_bad_marker_value_fails_the_set_up_before_any_fixture_runs(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_bad_value=BAD_VALUE_TESTS)
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*persist must be True, False or None, not 'yes'*"])
+    assert not (project.path / "fixture-ran.txt").exists()
+
+
 def test_a_run_where_no_test_uses_a_fresh_storage_registers_no_hooks(
     project: pytest.Pytester,
 ) -> None:
