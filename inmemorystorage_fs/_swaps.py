@@ -248,10 +248,12 @@ class Swap:
                     if self._on_build is not None:
                         self._on_build(storage)
                     self.storages["default"] = storage
-            handler_storages = _handler._storages
-            if isinstance(handler_storages, _Storages) and handler_storages.pending is self:
-                handler_storages["default"] = storage
-                _default._wrapped = storage
+                # Under the lock: restore() must not run between the check and
+                # the writes, or a finished scope's storage would be handed out.
+                handler_storages = _handler._storages
+                if isinstance(handler_storages, _Storages) and handler_storages.pending is self:
+                    handler_storages["default"] = storage
+                    _default._wrapped = storage
         return storage
 
     def forget_builder(self) -> None:
@@ -262,12 +264,14 @@ class Swap:
         """Put the replacements in place."""
         if self.testing.strict:
             self._note_origins()  # only strict mode's messages need them
+        handler_storages = _handler._storages
+        if isinstance(handler_storages, _Storages):
+            # An outer lazy scope, still waiting for its first lookup: it must
+            # be waiting again when this scope ends.
+            self._pending_before = handler_storages.pending
         if self.lazy:
-            self._before["default"] = _handler._storages.get("default", _MISSING)
+            self._before["default"] = handler_storages.get("default", _MISSING)
             self._wrapped = (_default._wrapped, None)
-            handler_storages = _handler._storages
-            if isinstance(handler_storages, _Storages):
-                self._pending_before = handler_storages.pending
             self.reinstall()
             return
         replaced: dict[int, InMemoryStorage] = {}
@@ -296,10 +300,17 @@ class Swap:
 
     def reinstall(self) -> None:
         """Make the handler and the lazy storages return the replacements (again)."""
+        with _build_lock:
+            self._reinstall()
+
+    def _reinstall(self) -> None:
+        handler_storages = _handler._storages
+        if (self.lazy or self._pending_before is not None) and not isinstance(
+            handler_storages, _Storages
+        ):
+            # Django's receiver replaced the handler's dict with a plain one.
+            handler_storages = _handler._storages = _Storages(handler_storages)
         if self.lazy:
-            handler_storages = _handler._storages
-            if not isinstance(handler_storages, _Storages):
-                handler_storages = _handler._storages = _Storages(handler_storages)
             handler_storages.pending = self
             built = self.storages.get("default")
             if built is None:
@@ -309,6 +320,8 @@ class Swap:
                 handler_storages["default"] = built
                 _default._wrapped = built
             return
+        if self._pending_before is not None:
+            handler_storages.pending = self._pending_before
         for alias, storage in self.storages.items():
             _handler._storages[alias] = storage
         _default._wrapped = self.storages["default"]
@@ -318,6 +331,10 @@ class Swap:
 
     def restore(self) -> None:
         """Put back everything ``install()`` replaced."""
+        with _build_lock:
+            self._restore()
+
+    def _restore(self) -> None:
         handler_storages = _handler._storages
         if isinstance(handler_storages, _Storages) and handler_storages.pending is self:
             handler_storages.pending = self._pending_before

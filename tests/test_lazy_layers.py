@@ -148,3 +148,16 @@ def test_a_seeded_layer_makes_its_storage_at_once_with_the_seed_files() -> None:
         assert made.exists("hello.txt")
     finally:
         layer.exit()
+
+
+def test_an_untouched_outer_layer_survives_an_inner_full_layer_and_a_settings_reset() -> None:
+    outer = entered()
+    try:
+        inner = entered({"aliases": "__all__"}, INHERIT)  # made at once, not lazily
+        with override_settings(STATIC_URL="/assets/"):  # Django resets the handler's cache
+            pass
+        inner.exit()
+        assert storages["default"] is outer.storage
+        assert isinstance(storages["default"], InMemoryStorage)
+    finally:
+        outer.exit()
