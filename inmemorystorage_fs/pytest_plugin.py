@@ -135,17 +135,33 @@ def _uses_storage(item: pytest.Item, autouse: bool) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     autouse = _autouse(config)
     using = [item for item in items if _uses_storage(item, autouse)]
-    if using:
-        _layers(config)
-    for item in using:
+    if not using:
+        return
+    _layers(config)
+    # A module or class holding a test that uses a fresh storage gets one for
+    # all its tests, so its fixtures save into it whichever test sets them up.
+    scoped = {
+        node
+        for item in using
+        for node in (item.getparent(pytest.Module), item.getparent(pytest.Class))
+        if node is not None
+    }
+    uses = {id(item) for item in using}
+    for item in items:
         # Worked out once per item here, not at each set-up.
-        scopes: tuple[pytest.Item | pytest.Collector | None, ...] = (
-            item.getparent(pytest.Module),
-            item.getparent(pytest.Class),
-            item,
-        )
-        item.stash[_scopes_key] = [(d, n) for d, n in enumerate(scopes, 1) if n is not None]
-        item.stash[_marked_key] = item.get_closest_marker(MARKER) is not None
+        scopes: list[tuple[int, pytest.Item | pytest.Collector]] = [
+            (depth, node)
+            for depth, node in (
+                (1, item.getparent(pytest.Module)),
+                (2, item.getparent(pytest.Class)),
+            )
+            if node is not None and node in scoped
+        ]
+        if id(item) in uses:
+            scopes.append((3, item))
+        if scopes:
+            item.stash[_scopes_key] = scopes
+            item.stash[_marked_key] = item.get_closest_marker(MARKER) is not None
 
 
 def _layers(config: pytest.Config) -> _Layers:
@@ -267,7 +283,9 @@ class _Layers:
     # Plain hook functions, not wrappers: a wrapper costs a generator per call,
     # and pytest_fixture_setup is called for every fixture of every test.
 
-    @pytest.hookimpl(tryfirst=True)
+    # Not tryfirst: after the skipping plugin's (a skipped test reads no seed
+    # and checks no option), before pytest's own set-up of the fixtures.
+    @pytest.hookimpl
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Make the item's layers before any fixture is set up: a bad option fails here."""
         self.due, self.error = [], None

@@ -261,6 +261,49 @@ def test_next_one_runs(inmemory_storage):
 """
 
 
+FIRST_TEST_PLAIN = """
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from inmemorystorage_fs import InMemoryStorage
+
+SAVED = []
+
+
+@pytest.fixture(scope="module")
+def uploaded():
+    name = default_storage.save("a.txt", ContentFile(b"x"))
+    SAVED.append(default_storage._wrapped)
+    yield name
+    assert default_storage.exists(name)  # torn down inside the module's storage
+
+
+def test_plain_sets_the_module_fixture_up(uploaded):
+    assert isinstance(SAVED[0], InMemoryStorage)
+    assert SAVED[0].exists(uploaded)
+
+
+def test_uses_a_fresh_storage(inmemory_storage, uploaded):
+    assert inmemory_storage.exists(uploaded)
+
+
+@pytest.mark.skipif(True, reason="skipped before its options are read")
+@pytest.mark.inmemory_storage(seed="no-such-folder")
+def test_skipped_with_a_missing_seed():
+    pass
+"""
+
+
+def test_a_module_s_storage_is_there_from_its_first_test_and_a_skip_reads_no_seed(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_first_plain=FIRST_TEST_PLAIN)
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, skipped=1)
+    assert not (project.path / "a.txt").exists()
+
+
 def test_a_bad_marker_value_fails_the_set_up_before_any_fixture_runs(
     project: pytest.Pytester,
 ) -> None:
