@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
-from typing import Any
+import time
+import zipfile
+import zlib
+from collections.abc import Iterator
+from typing import IO, Any, NamedTuple
 
 from django.core.exceptions import SuspiciousFileOperation
 
-from ._fs import FS, MemoryFS, copy_fs
+from ._errors import no_space
+from ._fs import FS, MemoryFS, copy_fs, parse_fs_url
 from ._names import normalize_name
 from ._snapshot import restore_snapshot, take_snapshot
 from ._tree import Tree, open_folder, open_url, translate
 
-__all__ = ["draw", "export", "load"]
+__all__ = ["LOAD_LIMIT", "draw", "export", "load", "load_limit", "load_limit_problem"]
 
 
 def export(tree: Tree, dest: str | os.PathLike[str] | FS, preserve_time: bool) -> str | FS:
@@ -59,62 +65,256 @@ def _copy(tree: Tree, dest_fs: FS, preserve_time: bool, shown: str) -> None:
                     dest_fs.setinfo(path, {"details": {"modified": modified.timestamp()}})
 
 
-def load(tree: Tree, source: str | os.PathLike[str] | FS, prefix: str) -> int:
+#: The most bytes ``load()`` and seeds read, unless ``limit=`` or the
+#: ``INMEMORYSTORAGE_LOAD_LIMIT`` setting says otherwise. Fixture folders and
+#: seeds hold kilobytes to a few megabytes; a zip bomb holds gigabytes (a
+#: 300 KB archive of zeros inflates to about 300 MB) and fails before it is read.
+LOAD_LIMIT = 100 * 1024 * 1024
+# Files are read a MiB at a time: few calls for big files, and a source that
+# holds more than it declared is stopped within a MiB of the limit.
+_CHUNK = 1024 * 1024
+
+
+class _Entry(NamedTuple):
+    """A file or directory of a source, as the source names and describes it."""
+
+    path: str  # relative, as the source spells it ("a\\b" stays one name)
+    is_dir: bool
+    size: int | None  # declared; None if the source does not say
+    modified: float | None
+
+
+class _Room(NamedTuple):
+    """How many bytes a load may write, and why no more."""
+
+    limit: int
+    max_size: int | None
+    used: int  # by the storage, less the files the load replaces
+
+    def check(self, total: int, shown: str) -> None:
+        """Raise if loading *total* bytes from *shown* passes the limit or ``max_size``."""
+        if total > self.limit:
+            raise OSError(
+                errno.EFBIG,
+                f"Loading more than {self.limit} bytes, the load limit (pass limit= "
+                "or set INMEMORYSTORAGE_LOAD_LIMIT to raise it); nothing was loaded",
+                shown,
+            )
+        if self.max_size is not None and self.used + total > self.max_size:
+            raise no_space(shown, total, self.max_size, self.used)
+
+
+def load_limit(limit: int | None) -> int:
+    """Return *limit*, or the ``INMEMORYSTORAGE_LOAD_LIMIT`` setting, or ``LOAD_LIMIT``."""
+    if limit is None:
+        from django.conf import settings
+
+        limit = getattr(settings, "INMEMORYSTORAGE_LOAD_LIMIT", None)
+    problem = load_limit_problem(limit)
+    if problem is not None:
+        raise ValueError(problem)
+    return LOAD_LIMIT if limit is None else limit
+
+
+def load_limit_problem(value: object) -> str | None:
+    """Return why *value* cannot be a load limit, or None if it can."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return None
+    return f"a load limit must be a number of bytes (an int >= 0) or None, not {value!r}."
+
+
+def load(tree: Tree, source: str | os.PathLike[str] | FS, prefix: str, limit: int) -> int:
     """Copy every file and directory of *source* into *tree* under *prefix*; return the files.
 
-    A folder path (anything without ``://``) is a folder, as in ``export()``.
-    Every name is checked before anything is written, and if writing fails the
-    tree is restored as it was, so a load happens whole or not at all.
+    A folder path (anything without ``://``) is a folder, as in ``export()``;
+    a ``zip://`` URL is read with ``zipfile``, its times as local time. Every
+    name and the declared sizes are checked before anything is written, the
+    bytes read while reading, and if anything fails the tree is restored as it
+    was, so a load happens whole or not at all.
     """
-    source_fs, shown = _open_source(source)
-    try:
-        with translate(shown):
-            paths = [(path, True) for path in source_fs.walk.dirs("/")]
-            paths += [(path, False) for path in source_fs.walk.files("/")]
-        entries = []
-        for path, is_dir in paths:
-            name = f"{prefix}/{path.lstrip('/')}" if prefix else path.lstrip("/")
-            normal = normalize_name(name)
-            if prefix and not (normal == prefix or normal.startswith(prefix + "/")):
-                raise SuspiciousFileOperation(f"{path!r} of {shown!r} would leave {prefix!r}.")
-            entries.append((path, normal, is_dir))
+    with _opened(source) as (reader, shown):
+        planned = _plan(reader.entries(), prefix, shown)
+        files = [(entry, name) for entry, name in planned if not entry.is_dir]
+        room = _room(tree, files, limit)
+        room.check(sum(entry.size or 0 for entry, _name in files), shown)
         before = take_snapshot(tree.view())
         try:
-            for path, name, is_dir in sorted(entries, key=lambda entry: not entry[2]):
-                with translate(shown):
-                    if is_dir:
-                        tree.make_directory(name)
-                    else:
-                        tree.write_whole(name, source_fs.readbytes(path))
-            for path, name, _is_dir in entries:  # after the files, which move directory times
-                with translate(shown):
-                    info = source_fs.getinfo(path, namespaces=("details",))
-                # A zip's implied directories have no details, so no time to keep.
-                details: dict[str, Any] = dict(info.raw.get("details") or {})
-                if details.get("modified") is not None:
-                    tree.set_modified(name, float(details["modified"]))
+            for entry, name in planned:
+                if entry.is_dir:
+                    tree.make_directory(name)
+            read = 0
+            for entry, name in files:
+                data = reader.read(entry.path, room, read)
+                read += len(data)
+                tree.write_whole(name, data)
+            for entry, name in planned:  # after the files, which move directory times
+                if entry.modified is not None:
+                    tree.set_modified(name, entry.modified)
         except BaseException:
             restore_snapshot(tree.view(), before)
             raise
-        return sum(1 for _path, _name, is_dir in entries if not is_dir)
-    finally:
-        if not isinstance(source, FS):
-            source_fs.close()
+        return len(files)
 
 
-def _open_source(source: str | os.PathLike[str] | FS) -> tuple[FS, str]:
-    """Return the filesystem *source* names, and how to name it in errors."""
+def _plan(entries: list[_Entry], prefix: str, shown: str) -> list[tuple[_Entry, str]]:
+    """Return each entry with its storage name, or raise if any two would share one."""
+    named: dict[str, _Entry] = {}
+    for entry in entries:
+        parts = entry.path.replace("\\", "/").split("/")
+        if entry.path.startswith(("/", "\\")) or ".." in parts:
+            how = "climbs with '..'" if ".." in parts else "is absolute"
+            raise SuspiciousFileOperation(
+                f"{shown!r} holds the entry {entry.path!r}, which {how}; nothing was loaded."
+            )
+        name = normalize_name(f"{prefix}/{entry.path}" if prefix else entry.path)
+        if name == prefix:
+            if entry.is_dir:
+                continue  # a "./" entry: the place the load goes to
+            raise SuspiciousFileOperation(
+                f"{shown!r} holds the entry {entry.path!r}, which names no file; "
+                "nothing was loaded."
+            )
+        other = named.get(name)
+        if other is not None:
+            raise _merged(shown, other, entry, name)
+        named[name] = entry
+    for name, entry in named.items():
+        parent = name
+        while "/" in parent:
+            parent = parent.rpartition("/")[0]
+            other = named.get(parent)
+            if other is not None and not other.is_dir:
+                raise _merged(shown, other, entry, name)
+    return [(entry, name) for name, entry in named.items()]
+
+
+def _merged(shown: str, first: _Entry, second: _Entry, name: str) -> SuspiciousFileOperation:
+    return SuspiciousFileOperation(
+        f"{shown!r} holds {first.path!r} and {second.path!r}, which would both be {name!r} "
+        "('\\' separates directories in storage names, as in Django's); nothing was loaded."
+    )
+
+
+def _room(tree: Tree, files: list[tuple[_Entry, str]], limit: int) -> _Room:
+    """Return the room *tree* has for *files*, counting the bytes of those they replace."""
+    max_size: int | None = getattr(tree, "max_size", None)  # a max_size tree's
+    if max_size is None:
+        return _Room(limit, None, 0)
+    replaced = 0
+    for _entry, name in files:
+        try:
+            replaced += tree.size(name)
+        except OSError:
+            pass  # not there, or a directory (which the load will refuse to replace)
+    return _Room(limit, max_size, tree.used_bytes() - replaced)
+
+
+class _FSReader:
+    """A folder, FS URL or FS object to load from, read through the public ``fs`` API."""
+
+    def __init__(self, source_fs: FS, shown: str) -> None:
+        self.fs = source_fs
+        self.shown = shown
+
+    def entries(self) -> list[_Entry]:
+        """Return every file and directory, each after its directory."""
+        with translate(self.shown):
+            walked = list(self.fs.walk.info("/", namespaces=("details",)))
+        found = []
+        for path, info in walked:
+            # A zip's implied directories have no details, so no time to keep.
+            details: dict[str, Any] = dict(info.raw.get("details") or {})
+            modified = details.get("modified")
+            size = None if info.is_dir else details.get("size")
+            found.append(
+                _Entry(
+                    path.lstrip("/"),
+                    info.is_dir,
+                    size,
+                    None if modified is None else float(modified),
+                )
+            )
+        return found
+
+    def read(self, path: str, room: _Room, read: int) -> bytes:
+        """Return the bytes of *path*, once *room* has room for them after *read* bytes."""
+        with translate(self.shown), self.fs.openbin("/" + path) as handle:
+            return _read_within(handle, room, read, self.shown)
+
+
+class _ZipReader:
+    """A zip archive, read with ``zipfile``: entry names as stored, times as local time."""
+
+    def __init__(self, archive: zipfile.ZipFile, shown: str) -> None:
+        self.archive = archive
+        self.shown = shown
+
+    def entries(self) -> list[_Entry]:
+        """Return every entry of the archive, directories without their ``/``."""
+        return [
+            _Entry(
+                info.filename.rstrip("/") if info.is_dir() else info.filename,
+                info.is_dir(),
+                None if info.is_dir() else info.file_size,
+                # A zip holds the local wall-clock time, as zip tools write and read it.
+                time.mktime((*info.date_time, 0, 0, -1)),
+            )
+            for info in self.archive.infolist()
+        ]
+
+    def read(self, path: str, room: _Room, read: int) -> bytes:
+        """Return the bytes of the entry *path*, once *room* has room for them."""
+        try:
+            with self.archive.open(path) as handle:
+                return _read_within(handle, room, read, self.shown)
+        except (zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
+            raise OSError(errno.EIO, f"cannot read {path!r}: {exc}", self.shown) from None
+
+
+def _read_within(handle: IO[bytes], room: _Room, read: int, shown: str) -> bytes:
+    """Return what *handle* holds, checking *room* after each chunk."""
+    chunks = []
+    while chunk := handle.read(_CHUNK):
+        chunks.append(chunk)
+        read += len(chunk)
+        room.check(read, shown)
+    return b"".join(chunks)
+
+
+@contextlib.contextmanager
+def _opened(source: str | os.PathLike[str] | FS) -> Iterator[tuple[_FSReader | _ZipReader, str]]:
+    """Yield a reader of *source* and how to name it in errors; close what was opened."""
     if isinstance(source, FS):
-        return source, repr(source)
+        yield _FSReader(source, repr(source)), repr(source)
+        return
     shown = os.fspath(source)
     if "://" in shown:
+        archive = _zip_archive(shown)
+        if archive is not None:
+            with archive:
+                yield _ZipReader(archive, shown), shown
+            return
         try:
-            return open_url(shown), shown
+            opened = open_url(shown)
         except OSError as exc:
             raise FileNotFoundError(errno.ENOENT, f"cannot open it: {exc}", shown) from None
-    if not os.path.isdir(shown):
+    elif not os.path.isdir(shown):
         raise FileNotFoundError(errno.ENOENT, "no such folder", shown)
-    return open_folder(os.path.abspath(shown)), shown
+    else:
+        opened = open_folder(os.path.abspath(shown))
+    with opened:
+        yield _FSReader(opened, shown), shown
+
+
+def _zip_archive(url: str) -> zipfile.ZipFile | None:
+    """Return the archive the ``zip://`` URL *url* names, or None for another URL."""
+    parsed = parse_fs_url(url)
+    if parsed.protocol != "zip" or parsed.path:
+        return None  # a folder inside an archive ("zip://a.zip!/docs") goes through fs
+    try:
+        return zipfile.ZipFile(parsed.resource)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise FileNotFoundError(errno.ENOENT, f"cannot open it: {exc}", url) from None
 
 
 def draw(tree: Tree) -> str:

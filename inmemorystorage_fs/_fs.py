@@ -69,6 +69,7 @@ from fs.enums import ResourceType  # noqa: E402
 from fs.memoryfs import MemoryFS  # noqa: E402
 from fs.opener import open_fs  # noqa: E402
 from fs.opener.errors import OpenerError  # noqa: E402
+from fs.opener.parse import parse_fs_url  # noqa: E402
 from fs.osfs import OSFS  # noqa: E402
 
 __all__ = [
@@ -81,4 +82,5 @@ __all__ = [
     "errors",
     "memoryfs",
     "open_fs",
+    "parse_fs_url",
 ]

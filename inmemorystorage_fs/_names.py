@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import pathlib
 import posixpath
+import re
 import threading
 from typing import Any, Protocol
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import Storage
@@ -22,11 +24,20 @@ __all__ = [
     "available_name",
     "binary_mode",
     "join_url",
+    "name_bytes",
     "normalize_name",
     "overrides_any",
 ]
 
 _MODE_CHARS = frozenset("rwaxbt+")
+#: The most bytes a name component may take on disk: NAME_MAX of ext4, XFS,
+#: btrfs, tmpfs and APFS alike (NTFS counts 255 UTF-16 units instead).
+NAME_MAX = 255
+# A UTF-8 character takes at most 4 bytes, so a name this long or shorter
+# cannot hold a component over NAME_MAX: most names skip the measuring.
+_SURELY_SHORT = NAME_MAX // 4
+# Lone surrogates that os.listdir()'s surrogateescape did not make.
+_FOREIGN_SURROGATES = re.compile("([\ud800-\udc7f\udd00-\udfff]+)")
 
 
 def normalize_name(name: Any, location: str | None = None) -> str:
@@ -55,10 +66,12 @@ def normalize_name(name: Any, location: str | None = None) -> str:
         # Most names are already normal: one split and three C-level scans.
         segments = name.split("/")
         if "" not in segments and "." not in segments and ".." not in segments:
-            return name
+            return name if len(name) <= _SURELY_SHORT else _fitting(name)
     posix = name.replace("\\", "/")
     if location is not None:
-        return _inside(name, posixpath.normpath(posixpath.join(location, posix)), location)
+        return _fitting(
+            _inside(name, posixpath.normpath(posixpath.join(location, posix)), location)
+        )
     if posix.startswith("/"):
         raise SuspiciousFileOperation(
             f"The file name {name!r} is absolute; names are relative to the storage."
@@ -71,7 +84,38 @@ def normalize_name(name: Any, location: str | None = None) -> str:
             parts.pop()
         elif part and part != ".":
             parts.append(part)
-    return "/".join(parts)
+    return _fitting("/".join(parts))
+
+
+def _fitting(name: str) -> str:
+    """Return the normal *name*, or raise ``ENAMETOOLONG`` as a disk does for a long component.
+
+    Every storage name passes here, so the memory refuses the names a disk
+    refuses, and a test that passes in memory does not fail on the disk.
+    """
+    if len(name) <= _SURELY_SHORT:
+        return name
+    for part in name.split("/"):
+        if len(part) > _SURELY_SHORT and len(name_bytes(part)) > NAME_MAX:
+            raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), name)
+    return name
+
+
+def name_bytes(name: str) -> bytes:
+    """Return *name* as the bytes a disk holds for it: UTF-8, undecodable bytes restored.
+
+    ``os.listdir()`` turns each byte of a name that is not UTF-8 into a lone
+    surrogate (``surrogateescape``); those become the bytes again. Any other
+    lone surrogate, which no disk name can hold, is encoded as its three bytes.
+    """
+    try:
+        return name.encode()
+    except UnicodeEncodeError:
+        pieces = _FOREIGN_SURROGATES.split(name)  # odd indexes: the foreign runs
+        return b"".join(
+            piece.encode("utf-8", "surrogatepass" if index % 2 else "surrogateescape")
+            for index, piece in enumerate(pieces)
+        )
 
 
 def _inside(name: str, joined: str, location: str) -> str:
@@ -113,8 +157,14 @@ def join_url(base_url: str, name: str) -> str:
     ``encodeURIComponent`` does, so no name reaches another host or scheme.
     One deliberate difference: where ``..`` segments would climb above
     *base_url*, they are quoted instead, so the URL never leaves *base_url*.
+    A name with lone surrogates (``load()`` makes them of a name that is not
+    UTF-8), where Django's raises, is quoted byte by byte, as ``name_bytes()``
+    gives it: the URL a web server gives the file on disk.
     """
-    uri = filepath_to_uri(name).lstrip("/")
+    try:
+        uri = filepath_to_uri(name).lstrip("/")
+    except UnicodeEncodeError:
+        uri = quote(name_bytes(name.replace("\\", "/")), safe="/~!*()'").lstrip("/")
     if (
         _joins_by_concatenation(base_url)
         and not uri.startswith(".")

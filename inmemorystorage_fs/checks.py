@@ -10,6 +10,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from ._export import load_limit_problem
 from ._limits import max_size_problem
 from ._options import permission_problem
 from .storage import FSStorage
@@ -28,6 +29,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 f"INMEMORYSTORAGE_PERSIST must be True or False, not {persist!r}.",
                 hint="Set INMEMORYSTORAGE_PERSIST = True (or remove it for False).",
                 id="inmemorystorage_fs.E001",
+            )
+        )
+    problem = load_limit_problem(getattr(settings, "INMEMORYSTORAGE_LOAD_LIMIT", None))
+    if problem is not None:
+        found.append(
+            Error(
+                f"INMEMORYSTORAGE_LOAD_LIMIT: {problem}",
+                hint="Remove it (or set None) for the default, LOAD_LIMIT: 100 MiB.",
+                id="inmemorystorage_fs.E009",
             )
         )
     for alias, config in (getattr(settings, "STORAGES", None) or {}).items():

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 
+from ._errors import no_space
 from ._liveserver import serving, stop_serving
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
 from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
@@ -199,6 +200,7 @@ class Layer:
 _layers: list[Layer] = []
 # seed source -> its files, read once per process
 _seeds: dict[str, Snapshot] = {}
+_seed_sizes: dict[str, int] = {}  # seed source -> the bytes of its files
 
 
 def checked_options(options: dict[str, Any]) -> tuple[TestingOptions, dict[str, Any]]:
@@ -210,18 +212,25 @@ def checked_options(options: dict[str, Any]) -> tuple[TestingOptions, dict[str, 
 
 
 def seed_files(seed: str) -> Snapshot:
-    """Return the files of *seed*, read from it on first use only."""
+    """Return the files of *seed*, read from it on first use only.
+
+    A seed is read as ``load()`` reads (``INMEMORYSTORAGE_LOAD_LIMIT`` bounds it).
+    """
     snapshot = _seeds.get(seed)
     if snapshot is None:
         reader = InMemoryStorage()
         reader.load(seed)
+        _seed_sizes[seed] = sum(reader.size(name) for name in reader.files())
         snapshot = _seeds[seed] = take_snapshot(reader.filesystem)
     return snapshot
 
 
 def _plant(storage: InMemoryStorage, seed: str) -> None:
-    """Give *storage* the files of *seed*."""
+    """Give *storage* the files of *seed*, or raise ENOSPC if they pass its ``max_size``."""
     snapshot = seed_files(seed)
+    size, max_size = _seed_sizes[seed], storage._max_size
+    if max_size is not None and size > max_size:
+        raise no_space(seed, size, max_size, 0)
     if storage.persist:
         graft_snapshot(shared_fs(), storage.location.replace(os.sep, "/").rstrip("/"), snapshot)
     else:
