@@ -248,7 +248,7 @@ class FSStorage(StorageAssertions, LegacyTimes, DjangoNaming, StorageSettingsMix
     def path(self, name: str) -> str:
         """Return *name*'s path on the OS, or raise ``NotImplementedError`` if it has none."""
         # A name too long for a disk raises ENAMETOOLONG here, where FileSystemStorage
-        # returns a path that every call then refuses: no test can tell the two apart.
+        # returns a path that every file call then refuses with the same error.
         return self._tree.syspath(normalize_name(name, self._anchor))
 
     def _time(self, name: str, key: str) -> datetime:
