@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint matrix dist demo bench bench-quick bench-limits bench-every-storage bench-serve bench-seed bench-long-run bench-big-files bench-suite clean
+.PHONY: install test lint docs matrix dist demo bench bench-quick bench-limits bench-every-storage bench-serve bench-seed bench-long-run bench-big-files bench-suite clean
 
 install: $(STAMP)
 
@@ -13,8 +13,12 @@ $(STAMP): requirements-dev.txt setup.py pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e .
 	touch $(STAMP)
 
-test: lint
+test: lint docs
 	$(BIN)/python -m pytest
+
+# The documentation site in docs/_build/html, with warnings as errors.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

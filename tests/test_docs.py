@@ -1,0 +1,394 @@
+"""The documentation site: it builds, says all README.rst says, and its examples run.
+
+Every ``python`` and ``pycon`` block of ``docs/`` is preceded by an rst comment
+saying what it is, so that none goes stale unnoticed:
+
+``.. example: run``
+    Python run in this repository's Django project (tests/settings.py), inside a
+    ``fresh_storage()``; the blocks of one page share their names, in order.
+``.. example: pycon``
+    Each ``>>>`` statement is run the same way and its output compared; an
+    expected ``Name: message`` line means that exception, with that message.
+``.. example: settings``
+    A settings snippet: run, then its upper-case names given to the system
+    checks (``override_settings``), which must find nothing.
+``.. example: file PATH``
+    A file of the tutorial's project, which is written out and tested with pytest.
+``.. example: fragment REASON``
+    Code that needs a project the docs only sketch: it must compile.
+
+Indented lines under the comment are hidden set-up code, run before the block.
+"""
+
+import configparser
+import io
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import ExitStack, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage, storages
+from django.test import override_settings
+
+from inmemorystorage_fs import FSStorage, InMemoryStorage
+from inmemorystorage_fs.checks import check_settings
+from inmemorystorage_fs.testing import fresh_storage
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = REPO / "docs"
+PAGES = sorted(path for path in DOCS.rglob("*.rst") if "_build" not in path.parts)
+KINDS = ("run", "pycon", "settings", "file", "fragment")
+DIRECTIVE = re.compile(r"^( *)\.\. code-block:: *(\S+)")
+MARK = re.compile(r"^( *)\.\. example: *(\S+) *(.*)$")
+
+
+@dataclass
+class Block:
+    page: Path
+    line: int  # 1-based line of the code-block directive
+    language: str
+    code: str
+    kind: str | None
+    argument: str
+    setup: str
+
+    def __str__(self) -> str:
+        return f"{self.page.relative_to(REPO)}:{self.line}"
+
+
+def blocks(page: Path) -> list[Block]:
+    """Return the code blocks of *page* with the example comment before each."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        directive = DIRECTIVE.match(line)
+        if not directive:
+            continue
+        indent = len(directive.group(1))
+        body = []
+        for following in lines[index + 1 :]:
+            if following.strip() and len(following) - len(following.lstrip()) <= indent:
+                break
+            body.append(following)
+        kind, argument, setup = _mark_before(lines, index)
+        code = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
+        found.append(Block(page, index + 1, directive.group(2), code, kind, argument, setup))
+    return found
+
+
+def _mark_before(lines: list[str], index: int) -> tuple[str | None, str, str]:
+    """Return the kind, argument and set-up code of the comment above ``lines[index]``."""
+    position = index - 1
+    while position >= 0 and not lines[position].strip():
+        position -= 1
+    setup: list[str] = []
+    while position >= 0 and lines[position].strip() and not MARK.match(lines[position]):
+        setup.insert(0, lines[position])
+        position -= 1
+    mark = MARK.match(lines[position]) if position >= 0 else None
+    inside = mark and all(line.startswith(mark.group(1) + " ") for line in setup)
+    if not mark or not inside:
+        return None, "", ""
+    return mark.group(2), mark.group(3), textwrap.dedent("\n".join(setup))
+
+
+ALL_BLOCKS = [block for page in PAGES for block in blocks(page)]
+PYTHON_BLOCKS = [block for block in ALL_BLOCKS if block.language in ("python", "pycon")]
+
+
+def test_every_python_example_says_what_it_is() -> None:
+    unmarked = [str(block) for block in PYTHON_BLOCKS if block.kind not in KINDS]
+    assert not unmarked, f"add '.. example: <{'|'.join(KINDS)}>' above: {unmarked}"
+    assert {block.kind for block in PYTHON_BLOCKS} == set(KINDS)
+
+
+# ---------------------------------------------------------------------------
+# Running the examples
+# ---------------------------------------------------------------------------
+
+
+def statements(code: str) -> Iterator[tuple[str, str]]:
+    """Yield each ``>>>`` statement of a pycon block with its expected output."""
+    source: list[str] = []
+    expected: list[str] = []
+    for line in code.splitlines():
+        if line.startswith(">>> "):
+            if source:
+                yield "\n".join(source) + "\n", "\n".join(expected)
+            source, expected = [line[4:]], []
+        elif line.startswith("...") and not expected and source:
+            source.append(line[4:])
+        else:
+            expected.append(line)
+    if source:
+        yield "\n".join(source) + "\n", "\n".join(expected)
+
+
+def run_pycon(block: Block, names: dict[str, Any]) -> None:
+    for source, expected in statements(block.code):
+        printed = io.StringIO()
+        try:
+            with redirect_stdout(printed):
+                exec(compile(source, str(block), "single"), names)
+        except Exception as exc:
+            name, _, message = expected.partition(": ")
+            assert name.rsplit(".", 1)[-1] == type(exc).__name__, f"{block}: {source}{exc!r}"
+            assert message == str(exc), f"{block}: {source}"
+        else:
+            assert printed.getvalue().rstrip("\n") == expected, f"{block}: {source}"
+
+
+def page_names(stack: ExitStack) -> dict[str, Any]:
+    """Return the names every runnable example may use without importing them."""
+    return {
+        "__name__": "docs_example",
+        "ContentFile": ContentFile,
+        "FSStorage": FSStorage,
+        "InMemoryStorage": InMemoryStorage,
+        "default_storage": default_storage,
+        "fresh_storage": fresh_storage,
+        "override_settings": override_settings,
+        "stack": stack,
+        "storages": storages,
+    }
+
+
+RUN_PAGES = sorted({block.page for block in PYTHON_BLOCKS if block.kind in ("run", "pycon")})
+
+
+@pytest.mark.parametrize("page", RUN_PAGES, ids=lambda page: str(page.relative_to(DOCS)))
+def test_the_runnable_examples_of_a_page_run(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # set-up code may write folders to seed from
+    with ExitStack() as stack:
+        stack.enter_context(fresh_storage())
+        names = page_names(stack)
+        for block in blocks(page):
+            if block.kind not in ("run", "pycon"):
+                continue
+            exec(compile(block.setup, f"{block} (set-up)", "exec"), names)
+            if block.kind == "pycon" or block.language == "pycon":
+                run_pycon(block, names)
+            else:
+                exec(compile(block.code, str(block), "exec"), names)
+
+
+SETTINGS_BLOCKS = [block for block in PYTHON_BLOCKS if block.kind == "settings"]
+
+
+@pytest.mark.parametrize("block", SETTINGS_BLOCKS, ids=str)
+def test_a_settings_example_passes_the_system_checks(block: Block) -> None:
+    names: dict[str, Any] = {}
+    exec(compile(block.setup + block.code, str(block), "exec"), names)
+    given = {name: value for name, value in names.items() if name.isupper()}
+    assert given, f"{block} sets no setting"
+    with override_settings(**given):
+        assert check_settings() == []
+        for alias in given.get("STORAGES", {}):
+            storages[alias]  # every backend builds with its options
+
+
+@pytest.mark.parametrize(
+    "block", [block for block in PYTHON_BLOCKS if block.kind == "fragment"], ids=str
+)
+def test_a_fragment_compiles(block: Block) -> None:
+    assert block.argument or block.setup, f"{block}: say why it is a fragment"
+    compile(block.code, str(block), "exec")
+
+
+@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.language == "ini"], ids=str)
+def test_an_ini_example_parses(block: Block) -> None:
+    parser = configparser.ConfigParser(inline_comment_prefixes=("#",))
+    parser.read_string(block.code)
+    assert parser.sections()
+
+
+# ---------------------------------------------------------------------------
+# The tutorial, run as a reader runs it
+# ---------------------------------------------------------------------------
+
+
+def test_the_tutorial_project_gives_the_files_it_shows(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.delenv("INMEMORYSTORAGE_DUMP_DIR", raising=False)
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")  # the tutorial's pytest.ini names its own
+    tutorial = blocks(DOCS / "tutorial.rst")
+    for block in tutorial:
+        if block.kind == "file":
+            target = pytester.path / block.argument
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (target.parent / "__init__.py").touch()
+            target.write_text(block.code, encoding="utf-8")
+    (pytester.path / "__init__.py").unlink()  # the project's root is no package
+    shown = next(block.code for block in tutorial if block.kind == "output")
+    command = re.search(r"^\$ pytest (.*)$", shown, re.M)
+    assert command
+    result = pytester.runpytest_subprocess(*command.group(1).split())
+    summary = re.search(r"=+ (\d+ failed, \d+ passed) in", shown)
+    assert summary
+    result.assert_outcomes(**{k: int(n) for n, k in re.findall(r"(\d+) (\w+)", summary[1])})
+    for line in shown.splitlines():
+        if line.startswith(("E ", ">")):
+            result.stdout.fnmatch_lines([line])
+    folder = re.search(r"files are in \S+/(failed-files/\S+)", shown)
+    assert folder
+    result.stdout.fnmatch_lines([f"*files are in {pytester.path / folder[1]}*"])
+    listed = [line for line in shown.splitlines() if line.startswith("failed-files/")]
+    found = sorted(
+        str(path.relative_to(pytester.path))
+        for path in (pytester.path / "failed-files").rglob("*")
+        if path.is_file()
+    )
+    assert found == listed
+
+
+# ---------------------------------------------------------------------------
+# Nothing README.rst says is lost
+# ---------------------------------------------------------------------------
+
+# What the docs say differently on purpose, README's text -> the docs' text.
+README_CHANGES = {
+    # Issue 19, section 4: pytest collects settings_test.py as a test module.
+    "# settings_test.py": "# settings_tests.py",
+    "myproject.settings_test   # STORAGES": "myproject.settings_tests  # STORAGES",
+    "# myproject/urls_test.py  (ROOT_URLCONF": "# myproject/urls_tests.py  (ROOT_URLCONF",
+    # Issue 19, section 4: the package is installed from a clone or a wheel until released.
+    "In your project:": (
+        "In your project, install it from a clone, or from the wheel that ``make dist``"
+        " builds in ``dist/``:"
+    ),
+    "$ pip install inmemorystorage_fs pytest-django": (
+        "$ pip install /path/to/inmemorystorage_fs pytest-django"
+    ),
+    # The sorted list files() returns (the README's order was not sorted).
+    "['samples/contract.pdf', 'samples/logo.png', 'samples/data/rows.csv']": (
+        "['samples/contract.pdf', 'samples/data/rows.csv', 'samples/logo.png']"
+    ),
+}
+# Sphinx lays out the page: a table of contents of the README itself is not text.
+README_ONLY = (".. contents::", ":local:", ":depth: 1")
+
+
+def flat(text: str) -> str:
+    """Return *text* without rst markup that differs between README and docs pages."""
+    text = re.sub(r":(?:ref|doc):`([^`<]+?)\s*<[^>]+>`", r"\1", text)
+    text = re.sub(r"`([^`<]+?)`_", r"\1", text)
+    text = "\n".join(line for line in text.splitlines() if not re.fullmatch(r"[=\-~]{3,}", line))
+    return " ".join(text.split())
+
+
+def readme_sections() -> list[tuple[str, list[str]]]:
+    """Return README.rst's sections, each with its paragraphs."""
+    lines = (REPO / "README.rst").read_text(encoding="utf-8").splitlines()
+    sections: list[tuple[str, list[str]]] = [("(title)", [])]
+    paragraph: list[str] = []
+    for index, line in enumerate(lines):
+        underline = index + 1 < len(lines) and re.fullmatch(r"[=\-]{3,}", lines[index + 1])
+        if underline and line.strip() and not line.startswith(" "):
+            sections[-1][1].append("\n".join(paragraph))
+            sections.append((line, []))
+            paragraph = []
+        elif line.strip():
+            paragraph.append(line)
+        else:
+            sections[-1][1].append("\n".join(paragraph))
+            paragraph = []
+    sections[-1][1].append("\n".join(paragraph))
+    return [(title, [p for p in paras if flat(p)]) for title, paras in sections]
+
+
+def docs_text() -> dict[Path, str]:
+    return {page: flat(page.read_text(encoding="utf-8")) for page in PAGES}
+
+
+def where_in_docs(paragraph: str, pages: dict[Path, str]) -> Path | None:
+    for before, after in README_CHANGES.items():
+        paragraph = paragraph.replace(before, after)
+    wanted = flat(paragraph)
+    if wanted.startswith(README_ONLY) or all(
+        re.fullmatch(r"[=\-]{3,}|inmemorystorage_fs", word) for word in wanted.split()
+    ):
+        return DOCS / "index.rst"
+    return next((page for page, text in pages.items() if wanted in text), None)
+
+
+def readme_map() -> dict[str, list[Path | None]]:
+    """Map each README section to the docs pages holding its paragraphs."""
+    pages = docs_text()
+    return {
+        title: [where_in_docs(paragraph, pages) for paragraph in paragraphs]
+        for title, paragraphs in readme_sections()
+    }
+
+
+def test_every_paragraph_of_the_readme_is_in_the_docs() -> None:
+    missing = [
+        f"{title}: {paragraph[:70]!r}"
+        for title, paragraphs in readme_sections()
+        for paragraph in paragraphs
+        if where_in_docs(paragraph, docs_text()) is None
+    ]
+    assert not missing, "README.rst says this and docs/ does not:\n" + "\n".join(missing)
+
+
+# ---------------------------------------------------------------------------
+# The build, and the tutorial page in a real browser
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the site with warnings as errors, as ``make docs`` does; return its folder."""
+    if shutil.which("sphinx-build", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("sphinx is not installed: pip install -r requirements-dev.txt")
+    out = tmp_path_factory.mktemp("docs-html")
+    build = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", DOCS, out],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stderr
+    return out
+
+
+def test_the_site_builds_without_warnings(site: Path) -> None:
+    assert (site / "tutorial.html").is_file()
+    api = (site / "reference" / "api.html").read_text(encoding="utf-8")
+    assert "Install a new" in api  # fresh_storage's docstring, through autodoc
+
+
+def test_the_tutorial_page_renders_in_chromium(
+    site: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    browser_tests = pytest.importorskip("tests.test_browser")
+    driver = browser_tests.start_browser(tmp_path / "profile")
+    try:
+        with browser_tests.screenshot_on_failure(driver, request.node.nodeid):
+            driver.get((site / "tutorial.html").as_uri())
+            assert driver.title.startswith("Tutorial: from install to a failed test")
+            shown = driver.execute_script(
+                "return Array.from(document.querySelectorAll('div.highlight pre'))"
+                ".filter(p => p.offsetHeight > 0 && p.querySelector('span'))"
+                ".map(p => p.innerText)"
+            )
+            assert len(shown) >= 8, shown
+            assert any("class Invoice(models.Model):" in text for text in shown)
+            colours = driver.execute_script(
+                "return new Set(Array.from(document.querySelectorAll('div.highlight pre span'))"
+                ".map(s => getComputedStyle(s).color)).size"
+            )
+            assert colours > 2  # highlighted: keywords, strings and names differ
+    finally:
+        driver.quit()
