@@ -138,7 +138,7 @@ def _span(header: str, size: int) -> tuple[int, int] | Literal["whole"] | None:
         return None  # a suffix of no bytes is never satisfiable
     if not size:
         # The last N bytes of an empty file are satisfiable (RFC 9110, section
-        # 14.1.3), but no Content-Range can name zero bytes: send the file.
+        # 14.1.2), but no Content-Range can name zero bytes: send the file.
         return "whole"
     return (size - _at_most(last, size), size)
 

@@ -227,7 +227,7 @@ def test_a_range_starting_thousands_of_digits_in_is_not_satisfiable(client, save
 @pytest.mark.parametrize(
     "header",
     [
-        "bytes=5-2",  # last-pos before first-pos: invalid, so ignored (RFC 9110 14.1.1)
+        "bytes=5-2",  # last-pos before first-pos: invalid, so ignored (RFC 9110 14.1.2)
         f"bytes={len(DATA) + 5}-{len(DATA) + 2}",  # invalid even past the end: not a 416
         f"bytes={HUGE}1-{HUGE}",
         "bytes=\u0663-\u0665",  # Arabic-Indic digits are not HTTP's DIGIT
@@ -242,7 +242,7 @@ def test_an_invalid_range_is_ignored_as_rfc_9110_says(client, saved, header):
 
 
 def test_the_last_bytes_of_an_empty_file_are_the_empty_file(client):
-    # Satisfiable (RFC 9110 14.1.3: a non-zero suffix-length always is), but no
+    # Satisfiable (RFC 9110 14.1.2: a non-zero suffix-length always is), but no
     # Content-Range can name zero bytes: the whole, empty, file.
     default_storage.save("empty.bin", ContentFile(b""))
     response = client.get(default_storage.url("empty.bin"), headers={"Range": "bytes=-5"})
