@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from itertools import compress
 from typing import Literal, Protocol
 
-from ._errors import file_in_path, is_a_directory, name_taken
+from ._errors import is_a_directory, name_taken
 from ._fs import FS, MemoryFS, ResourceType, memoryfs
 from ._tree import LINK_RETRIES, Staged, Tree, note_write
 
@@ -273,7 +273,7 @@ class EntryTree(Tree):
         if root is None:
             super().make_parents(name)
         elif not make_dirs(self.fs, root, self._parts(name)[:-1]):
-            raise file_in_path(name)
+            raise self.in_the_way(name)
 
     def stage(self, chunks: Iterator[bytes], size_hint: int) -> Staged:
         # Read the content once, into a file entry no one sees until it is

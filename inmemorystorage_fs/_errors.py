@@ -36,8 +36,19 @@ class FileInPathError(FileExistsError, NotADirectoryError):
     """A file stands where a directory is needed.
 
     A disk raises ``NotADirectoryError`` there; Django's ``InMemoryStorage``
-    raises ``FileExistsError``. Code written for either catches this one.
+    raises ``FileExistsError``. Code written for either catches this one, and
+    its message starts with the sentence both of Django's storages raise,
+    ``"<path> exists and is not a directory."``, when the file is known.
     """
+
+    #: The path of the file in the way, under the storage's location if it has one.
+    in_the_way: str | None = None
+
+    def __str__(self) -> str:
+        plain = super().__str__()
+        if self.in_the_way is None:
+            return plain
+        return f"{self.in_the_way} exists and is not a directory. ({plain})"
 
 
 class NameTaken(FileExistsError):
@@ -58,9 +69,14 @@ def is_a_directory(name: str) -> OSError:
     return _error(IsADirectoryError, errno.EISDIR, name)
 
 
-def file_in_path(name: str) -> OSError:
-    """Return the error for a file *name* (or a file above it) where a directory is needed."""
-    return _error(FileInPathError, errno.ENOTDIR, name)
+def file_in_path(name: str, in_the_way: str | None = None) -> OSError:
+    """Return the error for a file *name* (or a file above it) where a directory is needed.
+
+    *in_the_way* is the path of that file, as the message shows it.
+    """
+    error = FileInPathError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), name)
+    error.in_the_way = in_the_way
+    return error
 
 
 def file_exists(name: str) -> OSError:

@@ -101,6 +101,8 @@ class _Translate:
                 and isinstance(exc, errors.ResourceNotFound)
                 and self.tree.through_file(self.name)
             )
+            if self.tree is not None and (through or isinstance(exc, errors.DirectoryExpected)):
+                raise self.tree.in_the_way(self.name) from None
             raise os_error(exc, self.name, through) from None
 
 
@@ -127,6 +129,10 @@ def open_folder(path: str) -> FS:
 class Tree:
     """A storage's files: the directory *root* ("" for the whole) of the filesystem *fs*."""
 
+    #: The storage's absolute location (with "/"), under which errors show the
+    #: file in the way as Django's storages do; None shows storage names.
+    location: str | None = None
+
     def __init__(self, fs: FS, root: str = "") -> None:
         self.fs = fs
         self.root = root
@@ -149,6 +155,20 @@ class Tree:
         except errors.FSError:
             return False
         return False
+
+    def in_the_way(self, name: str) -> OSError:
+        """Return the error for a file where a directory at or above *name* is needed."""
+        parts = name.split("/")
+        for end in range(1, len(parts) + 1):
+            above = "/".join(parts[:end])
+            try:
+                if self.fs.isfile(self.path(above)):
+                    location = self.location
+                    shown = above if location is None else f"{location.rstrip('/')}/{above}"
+                    return file_in_path(name, shown)
+            except errors.FSError:
+                break
+        return file_in_path(name)  # gone meanwhile: no file to name
 
     # -- asking ---------------------------------------------------------------
 
@@ -269,7 +289,7 @@ class Tree:
                 parent = _parent(parent)
                 continue
             if not is_dir:
-                raise file_in_path(name)
+                raise self.in_the_way(name)
             break
         for directory in reversed(missing):
             try:
@@ -373,7 +393,7 @@ class Tree:
                     self.fs.removetree(path)
             except errors.ResourceNotFound:
                 if self.through_file(name):
-                    raise file_in_path(name) from None
+                    raise self.in_the_way(name) from None
                 return  # already gone (perhaps deleted by another thread)
             except errors.DirectoryExpected:
                 return  # removed by another thread between the two calls

@@ -22,6 +22,13 @@ from .storage import LOCATION_CACHES, InMemoryStorage
 
 __all__ = ["InMemoryManifestStaticFilesStorage", "InMemoryStaticFilesStorage"]
 
+#: What Django's ``StaticFilesStorage`` raises without ``STATIC_ROOT``: tests and
+#: tools that match Django's message match ours.
+_NO_STATIC_ROOT = (
+    "You're using the staticfiles app without having set the STATIC_ROOT setting to a "
+    "filesystem path."
+)
+
 
 @deconstructible(path="inmemorystorage_fs.InMemoryStaticFilesStorage")
 class InMemoryStaticFilesStorage(InMemoryStorage):
@@ -50,8 +57,8 @@ class InMemoryStaticFilesStorage(InMemoryStorage):
             return os.fspath(root)
         if self.persist:
             raise ImproperlyConfigured(
-                f"{type(self).__name__} persists at STATIC_ROOT: set STATIC_ROOT "
-                "or the 'location' option."
+                f"{_NO_STATIC_ROOT} {type(self).__name__} persists at STATIC_ROOT: set "
+                "STATIC_ROOT or the 'location' option, or persist=False for files of its own."
             )
         return ""  # a storage with a MemoryFS of its own needs no location
 

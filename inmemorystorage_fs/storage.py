@@ -117,8 +117,11 @@ class FSStorage(StorageAssertions, LegacyTimes, DjangoNaming, StorageSettingsMix
         """Return the tree that does this storage's work, chosen once."""
         fs, root = self._place()
         if self._max_size is None:
-            return tree_class(fs)(fs, root)
-        return limited(tree_class(fs), fs, root, self._max_size)
+            tree = tree_class(fs)(fs, root)
+        else:
+            tree = limited(tree_class(fs), fs, root, self._max_size)
+        tree.location = self._anchor  # errors name a file in the way under it, as Django's do
+        return tree
 
     @cached_property
     def _anchor(self) -> str | None:

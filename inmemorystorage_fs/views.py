@@ -3,8 +3,9 @@
 ``serve(request, path, alias="default")`` is ``django.views.static.serve``
 reading from a storage instead of a folder: GET and HEAD, ``Content-Type``,
 ``Content-Length``, ``Last-Modified``, an ``ETag`` with ``If-None-Match`` and
-``If-Modified-Since`` answering 304, one ``Range`` answering 206 (or 416),
-and 404 for a missing name, a directory or a name that leaves the storage.
+``If-Modified-Since`` answering 304, one ``Range`` answering 206 (or 416;
+an invalid one is ignored, as RFC 9110 says), and 404 for a missing name,
+a directory or a name that leaves the storage.
 The body is streamed from the stored bytes, which are not copied whole.
 """
 
@@ -35,7 +36,9 @@ __all__ = ["check_in_memory", "serve"]
 #: Bytes per chunk of a streamed body: big enough for few WSGI writes, small
 #: enough that a 64 MiB file never needs a second copy of itself.
 CHUNK_SIZE = 256 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+#: One byte range, as RFC 9110 writes it: ``bytes=first-last``, ``bytes=first-`` or
+#: ``bytes=-suffix``. ASCII digits only (``\d`` would take "٣"); the unit in any case.
+_RANGE = re.compile(r"bytes=[ \t]*([0-9]*)-([0-9]*)", re.ASCII | re.IGNORECASE)
 
 
 def check_in_memory(storage: object, where: str) -> None:
@@ -112,23 +115,46 @@ def _not_modified(request: HttpRequest, etag: str, modified: float) -> bool:
 def _span(header: str, size: int) -> tuple[int, int] | Literal["whole"] | None:
     """Return the ``[start, end)`` bytes one ``Range`` header asks for, or None if none fit.
 
-    "whole": a header this view does not serve (several ranges, other units),
-    answered with the whole file, as RFC 9110 lets a server do.
+    "whole": a header this view does not serve (several ranges, other units,
+    an invalid range such as ``bytes=5-2``), answered with the whole file, as
+    RFC 9110 (section 14.2) lets a server do. None: a valid range that is not
+    satisfiable (416). Positions are compared as digit strings, so a number of
+    any length is read without ``int()``'s digit limit.
     """
-    match = _RANGE.match(header.replace(" ", ""))
+    match = _RANGE.fullmatch(header.strip(" \t"))
     if match is None:
         return "whole"
     first, last = match.groups()
-    if not first and not last:
+    if first:
+        if last and _by_value(last) < _by_value(first):
+            return "whole"  # last-pos before first-pos: an invalid range, ignored
+        start = _at_most(first, size)
+        if start >= size:
+            return None
+        return (start, _at_most(last, size - 1) + 1 if last else size)
+    if not last:
+        return "whole"  # "bytes=-" names no range
+    if not last.strip("0"):
+        return None  # a suffix of no bytes is never satisfiable
+    if not size:
+        # The last N bytes of an empty file are satisfiable (RFC 9110, section
+        # 14.1.2), but no Content-Range can name zero bytes: send the file.
         return "whole"
-    if not first:  # the last N bytes
-        length = int(last)
-        return (max(size - length, 0), size) if length and size else None
-    start = int(first)
-    if start >= size:
-        return None
-    end = min(int(last) + 1, size) if last else size
-    return (start, end) if end > start else None
+    return (size - _at_most(last, size), size)
+
+
+def _by_value(digits: str) -> tuple[int, str]:
+    """Return a key that orders decimal *digits* by the number they write."""
+    significant = digits.lstrip("0")
+    return (len(significant), significant)
+
+
+def _at_most(digits: str, bound: int) -> int:
+    """Return the number the decimal *digits* write, or *bound* if it is larger."""
+    significant = digits.lstrip("0")
+    if len(significant) > len(str(bound)):
+        return bound  # more digits than any size has: never handed to int()
+    return min(int(significant or "0"), bound)
 
 
 def _chunks(data: bytes, start: int, end: int) -> Iterator[bytes]:

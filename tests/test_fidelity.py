@@ -16,6 +16,7 @@ value is written out.
 """
 
 import copy
+import errno
 import gc
 import inspect
 import os
@@ -635,6 +636,35 @@ def test_a_path_through_a_file_raises_file_exists_and_not_a_directory(
     assert isinstance(exc, NotADirectoryError), repr(exc)
     assert with_a_file.listdir("") == ([], ["file.txt"])
     assert read(with_a_file, "file.txt") == b"content"
+
+
+@pytest.mark.parametrize("location", ["/srv/media", "/"])
+@pytest.mark.parametrize("persist", [False, True], ids=["own", "persistent"])
+@pytest.mark.parametrize("call", THROUGH_A_FILE.values(), ids=THROUGH_A_FILE.keys())
+def test_a_path_through_a_file_carries_django_s_message_naming_the_file(
+    call: Callable[[Storage], Any], persist: bool, location: str
+) -> None:
+    storage = InMemoryStorage(location=location, persist=persist)
+    storage.save("file.txt", ContentFile(b"content"))
+    exc = raised(lambda: call(storage))
+    # The sentence both of Django's storages raise (FileSystemStorage from _save).
+    shown = f"{location.rstrip('/')}/file.txt"
+    assert str(exc).startswith(f"{shown} exists and is not a directory. ("), str(exc)
+    assert isinstance(exc, FileExistsError) and isinstance(exc, NotADirectoryError)
+    assert exc.errno == errno.ENOTDIR and exc.filename.startswith("file.txt")
+
+
+def test_save_through_a_file_raises_what_file_system_storage_raises(tmp_path: Path) -> None:
+    on_disk = FileSystemStorage(location=tmp_path / "disk")
+    ours = InMemoryStorage(location=tmp_path / "memory")
+    for storage in (on_disk, ours):
+        storage.save("test_upload", ContentFile(b"x"))
+    disk_error = raised(lambda: on_disk.save("test_upload/foo.txt", ContentFile(b"x")))
+    our_error = raised(lambda: ours.save("test_upload/foo.txt", ContentFile(b"x")))
+    assert isinstance(disk_error, FileExistsError) and isinstance(our_error, FileExistsError)
+    assert str(disk_error) == f"{tmp_path}/disk/test_upload exists and is not a directory."
+    assert str(disk_error).replace("/disk/", "/memory/") in str(our_error)
+    assert ours.listdir("") == ([], ["test_upload"])
 
 
 def test_django_s_storages_disagree_on_a_listdir_through_a_file(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.staticfiles.management.commands import collectstatic as collectstatic_command
@@ -24,6 +25,7 @@ CSS = b'body { background: url("../img/dot.png"); }\n'
 PNG = b"\x89PNG\r\n\x1a\n fake but unique bytes"
 JS = b"console.log('hello');\n"
 MANIFEST = "inmemorystorage_fs.InMemoryManifestStaticFilesStorage"
+STATIC_FILES_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
 
 @pytest.fixture
@@ -133,6 +135,29 @@ def test_persistent_static_files_live_at_static_root_not_in_media():
         pytest.raises(ImproperlyConfigured, match="STATIC_ROOT"),
     ):
         InMemoryStaticFilesStorage(persist=True).exists("css/site.css")
+
+
+def collectstatic_error(backend: str, **settings: Any) -> ImproperlyConfigured:
+    """Return what the real collectstatic raises into the *backend* staticfiles storage."""
+    with (
+        override_settings(STORAGES=storages_with(backend), **settings),
+        pytest.raises(ImproperlyConfigured) as raised,
+    ):
+        call_command("collectstatic", interactive=False, verbosity=0, stderr=io.StringIO())
+    return raised.value
+
+
+@pytest.mark.parametrize("root", ["", None])
+@pytest.mark.parametrize("backend", [MANIFEST, "inmemorystorage_fs.InMemoryStaticFilesStorage"])
+def test_collectstatic_without_static_root_raises_django_s_message_then_ours(
+    source, root, backend
+):
+    on_disk = collectstatic_error(STATIC_FILES_STORAGE, STATIC_ROOT=root)
+    ours = collectstatic_error(backend, STATIC_ROOT=root, INMEMORYSTORAGE_PERSIST=True)
+    # What Django's own test (staticfiles_tests TestConfiguration) looks for, then the hint.
+    assert "without having set the STATIC_ROOT setting to a filesystem path" in str(on_disk)
+    assert str(ours).startswith(f"{on_disk} ")
+    assert "persists at STATIC_ROOT" in str(ours)
 
 
 def test_without_static_root_a_storage_of_its_own_still_works():

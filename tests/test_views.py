@@ -1,6 +1,7 @@
 """Serving stored files through the test client: views.serve and urls.media_patterns."""
 
 import io
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,6 +11,8 @@ from django.core.files.storage import FileSystemStorage, default_storage, storag
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils.http import http_date
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from inmemorystorage_fs import InMemoryStorage
@@ -193,6 +196,137 @@ def test_a_range_not_served_is_answered_with_the_whole_file(client, saved, heade
     assert response.status_code == 200
     assert "Content-Range" not in response
     assert body(response) == DATA
+
+
+HUGE = "9" * 5000  # past int()'s 4,300-digit limit for str -> int
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        (f"bytes=0-{HUGE}", 0, len(DATA)),
+        (f"bytes=-{HUGE}", 0, len(DATA)),
+        (f"bytes=00000{'0' * 5000}5-9", 5, 10),  # leading zeros of any length
+        ("BYTES=0-9", 0, 10),  # RFC 9110: range units are case-insensitive
+    ],
+)
+def test_a_range_with_thousands_of_digits_is_partial_content(client, saved, header, start, end):
+    response = client.get(saved, headers={"Range": header})
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes {start}-{end - 1}/{len(DATA)}"
+    assert body(response) == DATA[start:end]
+
+
+@pytest.mark.parametrize("header", [f"bytes={HUGE}-", f"bytes={HUGE}-{HUGE}1"])
+def test_a_range_starting_thousands_of_digits_in_is_not_satisfiable(client, saved, header):
+    response = client.get(saved, headers={"Range": header})
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(DATA)}"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bytes=5-2",  # last-pos before first-pos: invalid, so ignored (RFC 9110 14.1.2)
+        f"bytes={len(DATA) + 5}-{len(DATA) + 2}",  # invalid even past the end: not a 416
+        f"bytes={HUGE}1-{HUGE}",
+        "bytes=\u0663-\u0665",  # Arabic-Indic digits are not HTTP's DIGIT
+        "bytes=1 0-20",  # a space inside a number
+    ],
+)
+def test_an_invalid_range_is_ignored_as_rfc_9110_says(client, saved, header):
+    response = client.get(saved, headers={"Range": header})
+    assert response.status_code == 200
+    assert "Content-Range" not in response
+    assert body(response) == DATA
+
+
+def test_the_last_bytes_of_an_empty_file_are_the_empty_file(client):
+    # Satisfiable (RFC 9110 14.1.2: a non-zero suffix-length always is), but no
+    # Content-Range can name zero bytes: the whole, empty, file.
+    default_storage.save("empty.bin", ContentFile(b""))
+    response = client.get(default_storage.url("empty.bin"), headers={"Range": "bytes=-5"})
+    assert response.status_code == 200
+    assert body(response) == b""
+    assert (
+        client.get(default_storage.url("empty.bin"), headers={"Range": "bytes=0-"}).status_code
+        == 416
+    )
+
+
+def rfc_9110_answer(first: str, last: str, size: int) -> int | tuple[int, int]:
+    """Return the ``[start, end)`` that ``bytes=first-last`` asks of *size* bytes, or the status.
+
+    Written from RFC 9110 sections 14.1.2 and 14.2 with Decimal, which reads
+    any number of digits exactly.
+    """
+    if first:
+        if last and Decimal(last) < Decimal(first):
+            return 200  # an invalid range-spec: the header is ignored
+        if Decimal(first) >= size:
+            return 416
+        return (int(first), int(min(Decimal(last) + 1, size)) if last else size)
+    if not last:
+        return 200  # "bytes=-" is no range-spec
+    if Decimal(last) == 0:
+        return 416
+    if size == 0:
+        return 200
+    return (int(max(size - Decimal(last), 0)), size)
+
+
+digits = st.one_of(
+    st.just(""),
+    st.from_regex(r"[0-9]{1,5}", fullmatch=True),
+    st.builds(
+        lambda zeros, digit, count: "0" * zeros + digit * count,
+        st.integers(0, 3),
+        st.sampled_from("159"),
+        st.integers(4_000, 6_000),
+    ),
+)
+
+
+@pytest.mark.parametrize("content", [DATA, b"", b"x"], ids=["1024-bytes", "empty", "one-byte"])
+def test_any_range_header_is_answered_200_206_or_416_with_the_right_bytes(client, content):
+    name = default_storage.save("ranges.bin", ContentFile(content))
+    url = default_storage.url(name)
+    size = len(content)
+
+    def answer(header: str) -> tuple[int, bytes, Any]:
+        response = client.get(url, headers={"Range": header})
+        assert response.status_code in (200, 206, 416)
+        if response.status_code == 416:
+            assert response["Content-Range"] == f"bytes */{size}"
+            return 416, b"", response
+        data = body(response)
+        assert response["Content-Length"] == str(len(data))
+        if response.status_code == 200:
+            assert data == content and "Content-Range" not in response
+        return response.status_code, data, response
+
+    @given(first=digits, last=digits)
+    def a_valid_header_gets_what_rfc_9110_says(first: str, last: str) -> None:
+        expected = rfc_9110_answer(first, last, size)
+        status, data, response = answer(f"bytes={first}-{last}")
+        if isinstance(expected, int):
+            assert status == expected
+        else:
+            start, end = expected
+            assert (status, data) == (206, content[start:end])
+            assert response["Content-Range"] == f"bytes {start}-{end - 1}/{size}"
+
+    @given(header=st.one_of(st.text(), st.from_regex(r"(?i)bytes=[0-9 ,-]*", fullmatch=True)))
+    def any_header_gets_a_slice_or_the_file(header: str) -> None:
+        status, data, response = answer(header)
+        if status == 206:
+            unit, span = response["Content-Range"].split(" ")
+            assert unit == "bytes"
+            start, end = (int(pos) for pos in span.split("/")[0].split("-"))
+            assert data == content[start : end + 1]
+
+    a_valid_header_gets_what_rfc_9110_says()
+    any_header_gets_a_slice_or_the_file()
 
 
 def test_if_range_with_another_etag_is_the_whole_file(client, saved):
