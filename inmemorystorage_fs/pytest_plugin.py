@@ -100,10 +100,10 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(**options): give the test a fresh InMemoryStorage(**options) "
         "as the default storage.",
     )
-    option = config.getoption("inmemorystorage_dump")
-    if option:
-        # Resolved now: a test may change the working directory.
-        _set_dump_option(str(config.invocation_params.dir / option))
+    folder = config.getoption("inmemorystorage_dump") or os.environ.get(DUMP_DIR_ENV)
+    if folder:
+        # Resolved now, against where pytest started: a test may chdir.
+        _set_dump_option(str(config.invocation_params.dir / folder))
         config.add_cleanup(lambda: _set_dump_option(None))
 
 
@@ -331,9 +331,9 @@ class _Layers:
         from . import testing
 
         self.dumped.add(report.nodeid)
-        folder = testing.dump_files(layer, report.nodeid)
-        if folder is not None:
-            message = f"this test's files are in {folder}{os.sep}"
+        dump = testing.dump_files(layer, report.nodeid)
+        if dump is not None:
+            message = dump.message()
             longrepr: Any = report.longrepr
             if hasattr(longrepr, "addsection"):
                 longrepr.addsection("inmemorystorage_fs", message)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from inmemorystorage_fs.testing import _dump_folder_name as dump_name
+
 REPO = Path(__file__).resolve().parent.parent
 
 INI = """
@@ -223,8 +225,8 @@ def test_fixture_marker_layers_and_dump_of_the_failed_test_only(project: pytest.
         ["*TypeError: @pytest.mark.inmemory_storage takes keyword options only*"]
     )
     dumps = project.path / "dumps"
-    assert os.listdir(dumps) == ["test_fixture.py_test_fails"]
-    failed = dumps / "test_fixture.py_test_fails"
+    failed = dumps / dump_name("test_fixture.py::test_fails")
+    assert os.listdir(dumps) == [failed.name]
     assert listing(failed) == ["reports", os.path.join("reports", "out.csv"), "top.txt"]
     assert (failed / "reports" / "out.csv").read_bytes() == b"a,b"
     assert os.path.getmtime(failed / "top.txt") == 1_500_000_000.5
@@ -343,7 +345,9 @@ def test_autouse_ini_and_dump_env_var(
     monkeypatch.setenv("INMEMORYSTORAGE_DUMP_DIR", str(dumps))
     result = project.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=2)
-    assert sorted(os.listdir(dumps)) == ["test_auto.py_test_one", "test_auto.py_test_two"]
+    assert sorted(os.listdir(dumps)) == [
+        dump_name(f"test_auto.py::test_{n}") for n in ("one", "two")
+    ]
 
 
 def test_autouse_flag_with_xdist_dumps_each_worker_s_failures(project: pytest.Pytester) -> None:
@@ -358,12 +362,14 @@ def test_autouse_flag_with_xdist_dumps_each_worker_s_failures(project: pytest.Py
     )
     result.assert_outcomes(passed=1, failed=2)
     dumps = project.path / "dumps"
-    assert sorted(os.listdir(dumps)) == ["test_auto.py_test_one", "test_auto.py_test_two"]
+    assert sorted(os.listdir(dumps)) == [
+        dump_name(f"test_auto.py::test_{n}") for n in ("one", "two")
+    ]
     for name in os.listdir(dumps):
         assert os.listdir(dumps / name) == ["pid.txt"]
     pids = {(dumps / name / "pid.txt").read_text() for name in os.listdir(dumps)}
     assert str(os.getpid()) not in pids  # written by xdist workers, not by this process
-    result.stdout.fnmatch_lines(["*this test's files are in*test_auto.py_test_one*"])
+    result.stdout.fnmatch_lines(["*this test's files are in*test_auto.py_test_one-*"])
 
 
 def test_importing_the_plugin_configures_nothing() -> None:
