@@ -252,8 +252,14 @@ class _Layers:
             return self.entered[-1][1]
         return None
 
-    def _new(self, node: pytest.Item | pytest.Collector, inherit: bool, marked: bool) -> Layer:
-        """Return the layer for *node*, its options checked (a bad one fails here)."""
+    def _new(
+        self, node: pytest.Item | pytest.Collector, inherit: bool, marked: bool, base: Any = None
+    ) -> Layer:
+        """Return the layer for *node*, its options checked (a bad one fails here).
+
+        It starts from *base* (a layer's ``state()``) if given, else empty or,
+        with *inherit*, from the files of the layer it is entered in.
+        """
         from . import testing
 
         options = _options(node) if marked else None
@@ -266,7 +272,9 @@ class _Layers:
             split = self._split
         if split[0].seed is not None:
             testing.seed_files(split[0].seed)  # a missing folder fails here too
-        return testing.Layer(None, testing.INHERIT if inherit else None, split)
+        if base is None and inherit:
+            base = testing.INHERIT
+        return testing.Layer(None, base, split)
 
     def _enter_due(self, depth: int) -> None:
         while self.due and self.due[0][0] <= depth:
@@ -276,9 +284,26 @@ class _Layers:
             node.addfinalizer(functools.partial(self._leave, node, layer))
 
     def _leave(self, node: pytest.Item | pytest.Collector, layer: Layer) -> None:
-        if (node, layer) in self.entered:
+        if (node, layer) in self.entered:  # not if a session fixture made us step out
             self.entered.remove((node, layer))
-        layer.exit()
+            layer.exit()
+
+    def _step_out(self) -> None:
+        """Leave the entered layers for a session fixture; each comes back, with its files, as due.
+
+        A session fixture then saves into the settings' storages whichever
+        test asks for it first, as it does when that test is the run's first.
+        """
+        if isinstance(self.entered[-1][0], pytest.Item):
+            return  # asked for from the test itself: its storage is in use
+        back: list[tuple[int, pytest.Item | pytest.Collector, Layer]] = []
+        while self.entered:
+            node, layer = self.entered.pop()
+            state = layer.state()
+            layer.exit()
+            depth = 1 if isinstance(node, pytest.Module) else 2
+            back.insert(0, (depth, node, self._new(node, False, True, state)))
+        self.due = back + self.due
 
     # Plain hook functions, not wrappers: a wrapper costs a generator per call,
     # and pytest_fixture_setup is called for every fixture of every test.
@@ -310,6 +335,11 @@ class _Layers:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+        if self.entered and fixturedef.scope == "session":
+            try:
+                self._step_out()
+            except Exception as exc:  # raised as the test is called, as below
+                self.due, self.error = [], exc
         if self.due:
             try:
                 self._enter_due(_DEPTH.get(fixturedef.scope, 0))

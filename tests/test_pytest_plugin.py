@@ -402,3 +402,101 @@ def test_a_run_without_django_imports_neither_django_nor_fs(tmp_path: Path) -> N
 def test_the_plugin_is_registered_through_its_entry_point(pytestconfig: pytest.Config) -> None:
     plugin = pytestconfig.pluginmanager.get_plugin("inmemorystorage_fs")
     assert plugin is not None and plugin.__name__ == "inmemorystorage_fs.pytest_plugin"
+
+
+# -- a session-scoped fixture runs outside every layer, whichever test asks first --
+
+SESSION_CONFTEST = """
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+
+
+from inmemorystorage_fs import InMemoryStorage
+
+
+@pytest.fixture(scope="session")
+def session_file():
+    storage = storages["default"]
+    InMemoryStorage(persist=True).save("world.txt", ContentFile(b"w"))
+    return storage, storage.save("session.txt", ContentFile(b"s"))
+
+
+@pytest.fixture(scope="module")
+def module_file():
+    return storages["default"].save("module.txt", ContentFile(b"m"))
+"""
+
+# The session fixture is first asked for by the second test, once the first
+# one's module (and class) layers are entered.
+SESSION_FIRST_USED_BY = {
+    "plain": """
+def test_enters_the_module_layer(inmemory_storage, module_file):
+    pass
+
+
+def test_asks_first(session_file, module_file):
+    check(session_file)
+""",
+    "marked": """
+def test_enters_the_module_layer(inmemory_storage, module_file):
+    pass
+
+
+@pytest.mark.inmemory_storage(base_url="/marked/")
+def test_asks_first(session_file, module_file):
+    check(session_file)
+""",
+    "class": """
+class TestInAClass:
+    def test_enters_the_layers(self, inmemory_storage, module_file):
+        pass
+
+    def test_asks_first(self, session_file, module_file):
+        check(session_file)
+""",
+}
+
+SESSION_CHECK = """
+import pytest
+from django.core.files.storage import default_storage, storages
+
+from inmemorystorage_fs import InMemoryStorage
+
+
+def check(session_file):
+    storage, name = session_file
+    # The session fixture saved into the settings' storage, not a layer's ...
+    assert storages["default"] is not storage
+    assert not default_storage.exists(name)
+    assert not InMemoryStorage(persist=True).exists("world.txt")
+    # ... and the layers it stepped out of hold their files again.
+    assert default_storage.exists("module.txt")
+"""
+
+SESSION_AFTER = """
+from django.core.files.storage import storages
+
+from inmemorystorage_fs import InMemoryStorage
+
+
+def test_the_session_file_outlives_the_layers(session_file):
+    storage, name = session_file
+    assert storages["default"] is storage
+    assert storage.open(name).read() == b"s"
+    assert not storage.exists("module.txt")
+    assert InMemoryStorage(persist=True).open("world.txt").read() == b"w"
+"""
+
+
+@pytest.mark.parametrize("first_used_by", sorted(SESSION_FIRST_USED_BY))
+def test_a_session_fixture_runs_outside_the_layers_whichever_test_asks_for_it_first(
+    project: pytest.Pytester, first_used_by: str
+) -> None:
+    project.makeconftest(SESSION_CONFTEST)
+    project.makepyfile(
+        test_a_layers=SESSION_CHECK + SESSION_FIRST_USED_BY[first_used_by],
+        test_b_after=SESSION_AFTER,
+    )
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=3)
