@@ -32,7 +32,7 @@ ALIASES_INI = "inmemorystorage_aliases"
 FIELDS_INI = "inmemorystorage_fields"
 STRICT_INI = "inmemorystorage_strict"
 SEED_INI = "inmemorystorage_seed"
-DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as testing.DUMP_DIR_ENV
+DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as _dumps.DUMP_DIR_ENV
 
 # (depth, node) of the scopes whose layers a test using fresh storages gets:
 # 1 its module, 2 its class, 3 itself
@@ -108,9 +108,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _set_dump_option(value: str | None) -> None:
-    from . import testing
+    from . import _dumps
 
-    testing.set_dump_dir(value)
+    _dumps.set_dump_dir(value)
 
 
 def _autouse(config: pytest.Config) -> bool:
@@ -358,10 +358,10 @@ class _Layers:
             layer = self.entered[-1][1]
         if layer is None:
             return
-        from . import testing
+        from . import _dumps
 
         self.dumped.add(report.nodeid)
-        dump = testing.dump_files(layer, report.nodeid)
+        dump = _dumps.dump_files(layer, report.nodeid)
         if dump is not None:
             message = dump.message()
             longrepr: Any = report.longrepr

@@ -10,18 +10,13 @@ failed test's files to ``$INMEMORYSTORAGE_DUMP_DIR/<test id>/``.
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import os
-import re
-import shutil
 import sys
-import time
 import unittest
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 # Django's own receiver resets the default storage when STORAGES changes; it
 # must be connected before ours, which puts the fresh storage back.
@@ -30,6 +25,7 @@ from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 
+from ._dumps import DUMP_DIR_ENV, dump_files, point_to, set_dump_dir
 from ._liveserver import serving, stop_serving
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
 from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
@@ -48,28 +44,12 @@ __all__ = [
     "fresh_storage",
 ]
 
-DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 #: A layer's base that means: start from the innermost layer's files.
 INHERIT = object()
 # Settings whose change makes Django forget the default storage.
 _RESET_BY = frozenset({"STORAGES", "STATIC_ROOT", "STATIC_URL", "DEFAULT_FILE_STORAGE"})
-
-# Set by the pytest plugin and the runner at the start of a run; wins over the environment.
-_dump_dir_option: str | None = None
-# A relative $INMEMORYSTORAGE_DUMP_DIR is relative to where the run started,
-# which for a plain unittest run is where its test modules were imported.
-_started_in = os.getcwd()
-
-
-def set_dump_dir(folder: str | None) -> None:
-    """Export failed tests' files to *folder* (None: to ``$INMEMORYSTORAGE_DUMP_DIR``, if set).
-
-    A relative *folder* is resolved now, against the current directory.
-    """
-    global _dump_dir_option
-    _dump_dir_option = os.path.abspath(folder) if folder else None
 
 
 class _State:
@@ -454,7 +434,7 @@ class _FailureWatcher:
             self._dumped = True
             dump = dump_files(self._test._inmemory_layer, self._test.id())
             if dump is not None:
-                _point_to(dump, err)
+                point_to(dump, err)
 
     def addError(self, test: Any, err: Any) -> None:
         self._failed(err)
@@ -468,140 +448,6 @@ class _FailureWatcher:
         if err is not None:
             self._failed(err)
         self._result.addSubTest(test, subtest, err)
-
-
-def _point_to(dump: Dump, err: Any) -> None:
-    """Show where the files went: as a note on the failure where Python has notes."""
-    message = f"inmemorystorage_fs: {dump.message()}"
-    exc = err[1] if isinstance(err, tuple) and len(err) > 1 else None
-    if isinstance(exc, BaseException) and hasattr(exc, "add_note"):
-        exc.add_note(message)
-    else:
-        print(message, file=sys.stderr)
-
-
-class Dump(NamedTuple):
-    """What ``dump_files()`` wrote, and what the disk could not hold."""
-
-    folders: list[Path]  # every folder written, the default storage's first
-    missed: list[str]  # each file not written, with its storage and the reason
-
-    def message(self) -> str:
-        """Return the report line: every folder written and every file missed."""
-        if self.folders:
-            shown = ", ".join(f"{folder}{os.sep}" for folder in self.folders)
-            message = f"this test's files are in {shown}"
-        else:
-            message = "this test's storages held no files"
-        if self.missed:
-            message += f"; not dumped: {', '.join(self.missed)}"
-        return message
-
-
-def _dump_dir() -> Path | None:
-    """Return the folder that failed tests' files go to, if one is configured."""
-    configured = _dump_dir_option or os.environ.get(DUMP_DIR_ENV)
-    # Against where the run started, not where a test has since chdir'd to.
-    return Path(_started_in, configured) if configured else None
-
-
-# Longer sanitized names are cut: with the hash and "~storages/<field label>"
-# after them, a dump's path components stay within the 255 bytes disks allow.
-_NAME_KEPT = 100
-_HASH_LENGTH = 8  # hex digits: only ids that sanitize to the same name need to differ
-_HASHED = re.compile(rf"-[0-9a-f]{{{_HASH_LENGTH}}}$")
-
-
-def _dump_folder_name(test_id: str) -> str:
-    """Return *test_id* (a pytest node id or unittest id) as a safe, unique folder name.
-
-    An id that is already safe is its own name; any other is sanitized and
-    followed by a short hash of the whole id, so ``t[a/b]``, ``t[a b]`` and
-    ``t[a:b]`` get three folders.
-    """
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", test_id).strip("._-")[:_NAME_KEPT] or "test"
-    if name == test_id and not _HASHED.search(name):
-        return name
-    digest = hashlib.sha1(test_id.encode(errors="surrogatepass"), usedforsecurity=False)
-    return f"{name}-{digest.hexdigest()[:_HASH_LENGTH]}"
-
-
-def dump_files(layer: Layer, test_id: str) -> Dump | None:
-    """Export *layer*'s storages to the dump folder for *test_id* (None: no dump folder).
-
-    The default storage goes to ``DIR/<test id>/``; every other storage the
-    layer swapped goes to ``DIR/<test id>~storages/<alias or app_label.Model.field>/``,
-    a name no test id's folder can have (``~`` never survives in one). A
-    storage that holds nothing gets no folder; a file the disk cannot hold is
-    left out, and named in ``missed``.
-    """
-    base = _dump_dir()
-    if base is None or layer.storage is None:
-        return None
-    name = _dump_folder_name(test_id)
-    targets = [("default", base / name, layer.storage)]
-    for label, storage in layer.named_storages().items():
-        if label != "default":
-            targets.append((label, base / f"{name}~storages" / label, storage))
-    dump = Dump([], [])
-    exported: set[int] = set()
-    for folder in (base / name, base / f"{name}~storages"):
-        if folder.exists():
-            shutil.rmtree(folder)  # a previous run's files would mislead
-    for label, target, storage in targets:
-        if id(storage) in exported:
-            continue  # an alias and the fields holding it: once, under the alias
-        exported.add(id(storage))
-        try:
-            if _holds_nothing(storage):
-                continue
-            missed = _export(storage, target)
-        except Exception as exc:  # the test's own failure matters more
-            dump.missed.append(f"{label}: all files ({exc!r})")
-            continue
-        dump.folders.append(target)
-        dump.missed.extend(f"{label}: {name!r} ({reason})" for name, reason in missed)
-    return dump
-
-
-def _export(storage: InMemoryStorage, target: Path) -> list[tuple[str, str]]:
-    """Export *storage* to *target*; return each file the disk could not hold, and why."""
-    try:
-        storage.export(target)
-        return []
-    except OSError:
-        shutil.rmtree(target, ignore_errors=True)
-    # One name the disk refuses (too long for it) must not cost the other files.
-    source = storage.filesystem
-    missed: list[tuple[str, str]] = []
-    copied: list[tuple[str, Path]] = []
-    for path, is_file in [(p, False) for p in source.walk.dirs()] + [
-        (p, True) for p in source.walk.files()
-    ]:
-        dest = target.joinpath(path.lstrip("/"))
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            if is_file:
-                with source.openbin(path) as src, open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out)
-            else:
-                dest.mkdir(exist_ok=True)
-            copied.append((path, dest))
-        except OSError as exc:
-            missed.append((path.lstrip("/"), exc.strerror or repr(exc)))
-    for path, dest in reversed(copied):  # children first: writing them moved their folder's time
-        modified = source.getinfo(path, namespaces=("details",)).modified
-        if modified is not None:
-            os.utime(dest, (time.time(), modified.timestamp()))
-    return missed
-
-
-def _holds_nothing(storage: InMemoryStorage) -> bool:
-    """Return True if *storage* has neither files nor directories."""
-    try:
-        return storage.listdir("") == ([], [])
-    except FileNotFoundError:  # a persistent storage whose location was never made
-        return True
 
 
 # -- a Django test runner --------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from inmemorystorage_fs.testing import _dump_folder_name as dump_name
+from inmemorystorage_fs._dumps import folder_name as dump_name
 from tests.helpers import needs_aliases
 
 # The pytester projects use tests.settings' aliases and the billing app.

@@ -42,9 +42,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
+from inmemorystorage_fs._dumps import folder_name as dump_name
 from inmemorystorage_fs._fs import MemoryFS
 from inmemorystorage_fs.checks import check_settings
-from inmemorystorage_fs.testing import _dump_folder_name as dump_name
 from tests.helpers import files_of
 from tests.testapp.models import Document
 

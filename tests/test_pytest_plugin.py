@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inmemorystorage_fs.testing import _dump_folder_name as dump_name
+from inmemorystorage_fs._dumps import folder_name as dump_name
 
 REPO = Path(__file__).resolve().parent.parent
 
