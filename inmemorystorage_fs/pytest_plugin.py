@@ -39,6 +39,7 @@ DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as _dumps.DUMP_DIR_EN
 _scopes_key = pytest.StashKey[list[tuple[int, "pytest.Item | pytest.Collector"]]]()
 _marked_key = pytest.StashKey[bool]()  # the marker is on the test, its class or module
 _layers_key = pytest.StashKey["_Layers"]()
+_leaving_key = pytest.StashKey[bool]()  # the node's finalizer leaves its layer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -281,12 +282,21 @@ class _Layers:
             _depth, node, layer = self.due.pop(0)
             layer.enter()
             self.entered.append((node, layer))
-            node.addfinalizer(functools.partial(self._leave, node, layer))
+            # Once per node: a layer back from a step out leaves where the one
+            # it stands for would have, after the fixtures of its scope.
+            if not node.stash.get(_leaving_key, False):
+                node.stash[_leaving_key] = True
+                node.addfinalizer(functools.partial(self._leave, node))
 
-    def _leave(self, node: pytest.Item | pytest.Collector, layer: Layer) -> None:
-        if (node, layer) in self.entered:  # not if a session fixture made us step out
-            self.entered.remove((node, layer))
-            layer.exit()
+    def _leave(self, node: pytest.Item | pytest.Collector) -> None:
+        """Leave *node*'s layer, and forget the one waiting to come back for it."""
+        del node.stash[_leaving_key]
+        self.due = [entry for entry in self.due if entry[1] is not node]
+        for entry in self.entered:
+            if entry[0] is node:
+                self.entered.remove(entry)
+                entry[1].exit()
+                break
 
     def _step_out(self) -> None:
         """Leave the entered layers for a session fixture; each comes back, with its files, as due.
@@ -313,13 +323,16 @@ class _Layers:
     @pytest.hookimpl
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Make the item's layers before any fixture is set up: a bad option fails here."""
+        # A module's or class's layer that stepped out for a session fixture
+        # and a failed set-up kept from coming back: it comes back now.
+        waiting = {id(node): layer for depth, node, layer in self.due if depth < 3}
         self.due, self.error = [], None
         scopes = item.stash.get(_scopes_key, None)
         if scopes is None:
             return  # a test that uses no fresh storage
         marked = item.stash[_marked_key]
         self.due = [
-            (depth, node, self._new(node, depth > 1, marked))
+            (depth, node, waiting.get(id(node)) or self._new(node, depth > 1, marked))
             for depth, node in scopes
             if not any(n is node for n, _ in self.entered)
         ]

@@ -424,7 +424,12 @@ def session_file():
 
 @pytest.fixture(scope="module")
 def module_file():
-    return storages["default"].save("module.txt", ContentFile(b"m"))
+    name = storages["default"].save("module.txt", ContentFile(b"m"))
+    yield name
+    # Torn down inside the module's layer, as when no session fixture came between.
+    assert storages["default"].exists(name)
+    with open("module-teardown.txt", "w") as handle:
+        handle.write("ok")
 """
 
 # The session fixture is first asked for by the second test, once the first
@@ -500,3 +505,4 @@ def test_a_session_fixture_runs_outside_the_layers_whichever_test_asks_for_it_fi
     )
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
     result.assert_outcomes(passed=3)
+    assert (project.path / "module-teardown.txt").read_text() == "ok"
