@@ -161,7 +161,7 @@ def _export(storage: FSStorage, target: Path) -> list[tuple[str, str]]:
     try:
         storage.export(target)
         return []
-    except OSError:
+    except Exception:  # what it was is found again below, file by file
         shutil.rmtree(target, ignore_errors=True)
     # One name the disk refuses (too long for it) must not cost the other files.
     source = storage.filesystem
@@ -179,8 +179,9 @@ def _export(storage: FSStorage, target: Path) -> list[tuple[str, str]]:
             else:
                 dest.mkdir(exist_ok=True)
             copied.append((path, dest))
-        except OSError as exc:
-            missed.append((path.lstrip("/"), exc.strerror or repr(exc)))
+        except (OSError, ValueError) as exc:  # ValueError: a name the OS cannot encode
+            reason = exc.strerror if isinstance(exc, OSError) else None
+            missed.append((path.lstrip("/"), reason or str(exc)))
     for path, dest in reversed(copied):  # children first: writing them moved their folder's time
         modified = source.getinfo(path, namespaces=("details",)).modified
         if modified is not None:
