@@ -32,13 +32,14 @@ ALIASES_INI = "inmemorystorage_aliases"
 FIELDS_INI = "inmemorystorage_fields"
 STRICT_INI = "inmemorystorage_strict"
 SEED_INI = "inmemorystorage_seed"
-DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as testing.DUMP_DIR_ENV
+DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as _dumps.DUMP_DIR_ENV
 
 # (depth, node) of the scopes whose layers a test using fresh storages gets:
 # 1 its module, 2 its class, 3 itself
 _scopes_key = pytest.StashKey[list[tuple[int, "pytest.Item | pytest.Collector"]]]()
 _marked_key = pytest.StashKey[bool]()  # the marker is on the test, its class or module
 _layers_key = pytest.StashKey["_Layers"]()
+_leaving_key = pytest.StashKey[bool]()  # the node's finalizer leaves its layer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,17 +101,17 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(**options): give the test a fresh InMemoryStorage(**options) "
         "as the default storage.",
     )
-    option = config.getoption("inmemorystorage_dump")
-    if option:
-        # Resolved now: a test may change the working directory.
-        _set_dump_option(str(config.invocation_params.dir / option))
+    folder = config.getoption("inmemorystorage_dump") or os.environ.get(DUMP_DIR_ENV)
+    if folder:
+        # Resolved now, against where pytest started: a test may chdir.
+        _set_dump_option(str(config.invocation_params.dir / folder))
         config.add_cleanup(lambda: _set_dump_option(None))
 
 
 def _set_dump_option(value: str | None) -> None:
-    from . import testing
+    from . import _dumps
 
-    testing.set_dump_dir(value)
+    _dumps.set_dump_dir(value)
 
 
 def _autouse(config: pytest.Config) -> bool:
@@ -252,8 +253,14 @@ class _Layers:
             return self.entered[-1][1]
         return None
 
-    def _new(self, node: pytest.Item | pytest.Collector, inherit: bool, marked: bool) -> Layer:
-        """Return the layer for *node*, its options checked (a bad one fails here)."""
+    def _new(
+        self, node: pytest.Item | pytest.Collector, inherit: bool, marked: bool, base: Any = None
+    ) -> Layer:
+        """Return the layer for *node*, its options checked (a bad one fails here).
+
+        It starts from *base* (a layer's ``state()``) if given, else empty or,
+        with *inherit*, from the files of the layer it is entered in.
+        """
         from . import testing
 
         options = _options(node) if marked else None
@@ -266,19 +273,47 @@ class _Layers:
             split = self._split
         if split[0].seed is not None:
             testing.seed_files(split[0].seed)  # a missing folder fails here too
-        return testing.Layer(None, testing.INHERIT if inherit else None, split)
+        if base is None and inherit:
+            base = testing.INHERIT
+        return testing.Layer(None, base, split)
 
     def _enter_due(self, depth: int) -> None:
         while self.due and self.due[0][0] <= depth:
             _depth, node, layer = self.due.pop(0)
             layer.enter()
             self.entered.append((node, layer))
-            node.addfinalizer(functools.partial(self._leave, node, layer))
+            # Once per node: a layer back from a step out leaves where the one
+            # it stands for would have, after the fixtures of its scope.
+            if not node.stash.get(_leaving_key, False):
+                node.stash[_leaving_key] = True
+                node.addfinalizer(functools.partial(self._leave, node))
 
-    def _leave(self, node: pytest.Item | pytest.Collector, layer: Layer) -> None:
-        if (node, layer) in self.entered:
-            self.entered.remove((node, layer))
-        layer.exit()
+    def _leave(self, node: pytest.Item | pytest.Collector) -> None:
+        """Leave *node*'s layer, and forget the one waiting to come back for it."""
+        del node.stash[_leaving_key]
+        self.due = [entry for entry in self.due if entry[1] is not node]
+        for entry in self.entered:
+            if entry[0] is node:
+                self.entered.remove(entry)
+                entry[1].exit()
+                break
+
+    def _step_out(self) -> None:
+        """Leave the entered layers for a session fixture; each comes back, with its files, as due.
+
+        A session fixture then saves into the settings' storages whichever
+        test asks for it first, as it does when that test is the run's first.
+        """
+        if isinstance(self.entered[-1][0], pytest.Item):
+            return  # asked for from the test itself: its storage is in use
+        back: list[tuple[int, pytest.Item | pytest.Collector, Layer]] = []
+        while self.entered:
+            node, layer = self.entered.pop()
+            state = layer.state()
+            layer.exit()
+            depth = 1 if isinstance(node, pytest.Module) else 2
+            back.insert(0, (depth, node, self._new(node, False, True, state)))
+        self.due = back + self.due
 
     # Plain hook functions, not wrappers: a wrapper costs a generator per call,
     # and pytest_fixture_setup is called for every fixture of every test.
@@ -288,13 +323,16 @@ class _Layers:
     @pytest.hookimpl
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Make the item's layers before any fixture is set up: a bad option fails here."""
+        # A module's or class's layer that stepped out for a session fixture
+        # and a failed set-up kept from coming back: it comes back now.
+        waiting = {id(node): layer for depth, node, layer in self.due if depth < 3}
         self.due, self.error = [], None
         scopes = item.stash.get(_scopes_key, None)
         if scopes is None:
             return  # a test that uses no fresh storage
         marked = item.stash[_marked_key]
         self.due = [
-            (depth, node, self._new(node, depth > 1, marked))
+            (depth, node, waiting.get(id(node)) or self._new(node, depth > 1, marked))
             for depth, node in scopes
             if not any(n is node for n, _ in self.entered)
         ]
@@ -310,6 +348,11 @@ class _Layers:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+        if self.entered and fixturedef.scope == "session":
+            try:
+                self._step_out()
+            except Exception as exc:  # raised as the test is called, as below
+                self.due, self.error = [], exc
         if self.due:
             try:
                 self._enter_due(_DEPTH.get(fixturedef.scope, 0))
@@ -328,12 +371,12 @@ class _Layers:
             layer = self.entered[-1][1]
         if layer is None:
             return
-        from . import testing
+        from . import _dumps
 
         self.dumped.add(report.nodeid)
-        folder = testing.dump_files(layer, report.nodeid)
-        if folder is not None:
-            message = f"this test's files are in {folder}{os.sep}"
+        dump = _dumps.dump_files(layer, report.nodeid)
+        if dump is not None:
+            message = dump.message()
             longrepr: Any = report.longrepr
             if hasattr(longrepr, "addsection"):
                 longrepr.addsection("inmemorystorage_fs", message)

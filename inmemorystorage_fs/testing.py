@@ -10,15 +10,11 @@ failed test's files to ``$INMEMORYSTORAGE_DUMP_DIR/<test id>/``.
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import os
-import re
-import shutil
 import sys
 import unittest
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -29,6 +25,7 @@ from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 
+from ._dumps import DUMP_DIR_ENV, dump_files, point_to, set_dump_dir
 from ._errors import no_space
 from ._liveserver import serving, stop_serving
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
@@ -48,22 +45,12 @@ __all__ = [
     "fresh_storage",
 ]
 
-DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 #: A layer's base that means: start from the innermost layer's files.
 INHERIT = object()
 # Settings whose change makes Django forget the default storage.
 _RESET_BY = frozenset({"STORAGES", "STATIC_ROOT", "STATIC_URL", "DEFAULT_FILE_STORAGE"})
-
-# Set by the pytest plugin's --inmemorystorage-dump; wins over the environment.
-_dump_dir_option: str | None = None
-
-
-def set_dump_dir(folder: str | None) -> None:
-    """Export failed tests' files to *folder* (None: to ``$INMEMORYSTORAGE_DUMP_DIR``, if set)."""
-    global _dump_dir_option
-    _dump_dir_option = folder
 
 
 class _State:
@@ -454,9 +441,9 @@ class _FailureWatcher:
     def _failed(self, err: Any) -> None:
         if not self._dumped:
             self._dumped = True
-            folder = dump_files(self._test._inmemory_layer, self._test.id())
-            if folder is not None:
-                _point_to(folder, err)
+            dump = dump_files(self._test._inmemory_layer, self._test.id())
+            if dump is not None:
+                point_to(dump, err)
 
     def addError(self, test: Any, err: Any) -> None:
         self._failed(err)
@@ -470,63 +457,6 @@ class _FailureWatcher:
         if err is not None:
             self._failed(err)
         self._result.addSubTest(test, subtest, err)
-
-
-def _point_to(folder: Path, err: Any) -> None:
-    """Show where the files went: as a note on the failure where Python has notes."""
-    message = f"inmemorystorage_fs: this test's files are in {folder}"
-    exc = err[1] if isinstance(err, tuple) and len(err) > 1 else None
-    if isinstance(exc, BaseException) and hasattr(exc, "add_note"):
-        exc.add_note(message)
-    else:
-        print(message, file=sys.stderr)
-
-
-def _dump_dir() -> Path | None:
-    """Return the folder that failed tests' files go to, if one is configured."""
-    configured = _dump_dir_option or os.environ.get(DUMP_DIR_ENV)
-    return Path(configured).absolute() if configured else None
-
-
-def _dump_folder_name(test_id: str) -> str:
-    """Return *test_id* (a pytest node id or unittest id) as a safe folder name."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", test_id).strip("._-") or "test"
-    if len(name) > 120:
-        digest = hashlib.sha1(test_id.encode(), usedforsecurity=False).hexdigest()[:12]
-        name = f"{name[:100]}-{digest}"
-    return name
-
-
-def dump_files(layer: Layer, test_id: str) -> Path | None:
-    """Export *layer*'s storages to the dump folder for *test_id*; return its folder, if any.
-
-    The default storage goes to ``DIR/<test id>/``; every other storage the
-    layer swapped goes to ``DIR/<test id>~storages/<alias or app_label.Model.field>/``,
-    a name no test id's folder can have (``~`` never survives in one).
-    """
-    base = _dump_dir()
-    if base is None or layer.storage is None:
-        return None
-    name = _dump_folder_name(test_id)
-    folder = base / name
-    exported: set[int] = set()
-    targets = [(folder, layer.storage)]
-    for label, storage in layer.named_storages().items():
-        if label != "default":
-            targets.append((base / f"{name}~storages" / label, storage))
-    for target, storage in targets:
-        if id(storage) in exported and target != folder:
-            continue  # an alias and the fields holding it: once, under the alias
-        exported.add(id(storage))
-        try:
-            if target.exists():
-                shutil.rmtree(target)  # a previous run's files would mislead
-            storage.export(target)
-        except Exception as exc:  # the test's own failure matters more
-            print(f"inmemorystorage_fs: could not export to {target}: {exc!r}", file=sys.stderr)
-            if target == folder:
-                return None
-    return folder
 
 
 # -- a Django test runner --------------------------------------------------------
@@ -643,10 +573,11 @@ class DiscoverRunner(_runner_base()):  # type: ignore[misc]
 
     def setup_test_environment(self, **kwargs: Any) -> None:
         super().setup_test_environment(**kwargs)
-        if self.inmemorystorage_dump:
-            folder = os.path.abspath(self.inmemorystorage_dump)
-            set_dump_dir(folder)
-            os.environ[DUMP_DIR_ENV] = folder  # for --parallel workers that spawn
+        configured = self.inmemorystorage_dump or os.environ.get(DUMP_DIR_ENV)
+        if configured:
+            # Resolved once, here: a test may change the working directory.
+            set_dump_dir(configured)
+            os.environ[DUMP_DIR_ENV] = os.path.abspath(configured)  # for spawned workers
 
     def build_suite(self, *args: Any, **kwargs: Any) -> Any:
         suite = super().build_suite(*args, **kwargs)

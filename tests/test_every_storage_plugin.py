@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from inmemorystorage_fs._dumps import folder_name as dump_name
 from tests.helpers import needs_aliases
 
 # The pytester projects use tests.settings' aliases and the billing app.
@@ -239,10 +240,10 @@ def test_all_flag_dumps_the_default_and_every_other_storage_of_a_failed_test(
     result = run(project, "--inmemorystorage-all", "--inmemorystorage-dump=dumps")
     result.assert_outcomes(failed=1)
     dumps = project.path / "dumps"
-    folder = dumps / "test_dumped.py_test_fails"
+    folder = dumps / dump_name("test_dumped.py::test_fails")
     assert files_under(folder) == ["a.txt"]
     assert (folder / "a.txt").read_bytes() == b"a"
-    others = dumps / "test_dumped.py_test_fails~storages"
+    others = dumps / f"{folder.name}~storages"
     assert (others / "private" / "p.txt").read_bytes() == b"p"
     # the fields holding the aliases' replacements are exported under the aliases only
     assert not (others / "billing.Invoice.pdf").exists()
@@ -272,6 +273,6 @@ def test_all_flag_dumps_a_field_only_storage_and_shares_the_alias_replacement(
 ) -> None:
     project.makepyfile(test_nested=NESTED)
     result = run(project, "--inmemorystorage-all", "--inmemorystorage-dump=dumps")
-    others = project.path / "dumps" / "test_nested.py_test_fails~storages"
+    others = project.path / "dumps" / f"{dump_name('test_nested.py::test_fails')}~storages"
     assert files_under(others / "billing.Invoice.thumb") == ["t.png"]
     result.assert_outcomes(passed=1, failed=1)

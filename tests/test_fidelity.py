@@ -43,6 +43,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
+from inmemorystorage_fs._dumps import folder_name as dump_name
 from inmemorystorage_fs._fs import MemoryFS
 from inmemorystorage_fs.checks import check_settings
 from tests.helpers import files_of
@@ -1083,10 +1084,10 @@ def test_the_dump_folder_may_hold_an_at_sign(
         "--inmemorystorage-dump=dumps@x", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(failed=1)
-    folder = pytester.path / "dumps@x" / "test_dump.py_test_fails"
+    folder = pytester.path / "dumps@x" / dump_name("test_dump.py::test_fails")
     assert (folder / "d" / "out.txt").read_bytes() == b"dumped"
     # Nowhere else: not in "x/" (what is left of "dumps@x" read as an FS URL's user@host).
-    assert list(pytester.path.rglob("test_dump.py_test_fails")) == [folder]
+    assert list(pytester.path.rglob(folder.name)) == [folder]
     result.stdout.fnmatch_lines([f"*this test's files are in {folder}{os.sep}*"])
 
 

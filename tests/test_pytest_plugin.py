@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from inmemorystorage_fs._dumps import folder_name as dump_name
+
 REPO = Path(__file__).resolve().parent.parent
 
 INI = """
@@ -223,8 +225,8 @@ def test_fixture_marker_layers_and_dump_of_the_failed_test_only(project: pytest.
         ["*TypeError: @pytest.mark.inmemory_storage takes keyword options only*"]
     )
     dumps = project.path / "dumps"
-    assert os.listdir(dumps) == ["test_fixture.py_test_fails"]
-    failed = dumps / "test_fixture.py_test_fails"
+    failed = dumps / dump_name("test_fixture.py::test_fails")
+    assert os.listdir(dumps) == [failed.name]
     assert listing(failed) == ["reports", os.path.join("reports", "out.csv"), "top.txt"]
     assert (failed / "reports" / "out.csv").read_bytes() == b"a,b"
     assert os.path.getmtime(failed / "top.txt") == 1_500_000_000.5
@@ -343,7 +345,9 @@ def test_autouse_ini_and_dump_env_var(
     monkeypatch.setenv("INMEMORYSTORAGE_DUMP_DIR", str(dumps))
     result = project.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=2)
-    assert sorted(os.listdir(dumps)) == ["test_auto.py_test_one", "test_auto.py_test_two"]
+    assert sorted(os.listdir(dumps)) == [
+        dump_name(f"test_auto.py::test_{n}") for n in ("one", "two")
+    ]
 
 
 def test_autouse_flag_with_xdist_dumps_each_worker_s_failures(project: pytest.Pytester) -> None:
@@ -358,12 +362,14 @@ def test_autouse_flag_with_xdist_dumps_each_worker_s_failures(project: pytest.Py
     )
     result.assert_outcomes(passed=1, failed=2)
     dumps = project.path / "dumps"
-    assert sorted(os.listdir(dumps)) == ["test_auto.py_test_one", "test_auto.py_test_two"]
+    assert sorted(os.listdir(dumps)) == [
+        dump_name(f"test_auto.py::test_{n}") for n in ("one", "two")
+    ]
     for name in os.listdir(dumps):
         assert os.listdir(dumps / name) == ["pid.txt"]
     pids = {(dumps / name / "pid.txt").read_text() for name in os.listdir(dumps)}
     assert str(os.getpid()) not in pids  # written by xdist workers, not by this process
-    result.stdout.fnmatch_lines(["*this test's files are in*test_auto.py_test_one*"])
+    result.stdout.fnmatch_lines(["*this test's files are in*test_auto.py_test_one-*"])
 
 
 def test_importing_the_plugin_configures_nothing() -> None:
@@ -396,3 +402,107 @@ def test_a_run_without_django_imports_neither_django_nor_fs(tmp_path: Path) -> N
 def test_the_plugin_is_registered_through_its_entry_point(pytestconfig: pytest.Config) -> None:
     plugin = pytestconfig.pluginmanager.get_plugin("inmemorystorage_fs")
     assert plugin is not None and plugin.__name__ == "inmemorystorage_fs.pytest_plugin"
+
+
+# -- a session-scoped fixture runs outside every layer, whichever test asks first --
+
+SESSION_CONFTEST = """
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+
+
+from inmemorystorage_fs import InMemoryStorage
+
+
+@pytest.fixture(scope="session")
+def session_file():
+    storage = storages["default"]
+    InMemoryStorage(persist=True).save("world.txt", ContentFile(b"w"))
+    return storage, storage.save("session.txt", ContentFile(b"s"))
+
+
+@pytest.fixture(scope="module")
+def module_file():
+    name = storages["default"].save("module.txt", ContentFile(b"m"))
+    yield name
+    # Torn down inside the module's layer, as when no session fixture came between.
+    assert storages["default"].exists(name)
+    with open("module-teardown.txt", "w") as handle:
+        handle.write("ok")
+"""
+
+# The session fixture is first asked for by the second test, once the first
+# one's module (and class) layers are entered.
+SESSION_FIRST_USED_BY = {
+    "plain": """
+def test_enters_the_module_layer(inmemory_storage, module_file):
+    pass
+
+
+def test_asks_first(session_file, module_file):
+    check(session_file)
+""",
+    "marked": """
+def test_enters_the_module_layer(inmemory_storage, module_file):
+    pass
+
+
+@pytest.mark.inmemory_storage(base_url="/marked/")
+def test_asks_first(session_file, module_file):
+    check(session_file)
+""",
+    "class": """
+class TestInAClass:
+    def test_enters_the_layers(self, inmemory_storage, module_file):
+        pass
+
+    def test_asks_first(self, session_file, module_file):
+        check(session_file)
+""",
+}
+
+SESSION_CHECK = """
+import pytest
+from django.core.files.storage import default_storage, storages
+
+from inmemorystorage_fs import InMemoryStorage
+
+
+def check(session_file):
+    storage, name = session_file
+    # The session fixture saved into the settings' storage, not a layer's ...
+    assert storages["default"] is not storage
+    assert not default_storage.exists(name)
+    assert not InMemoryStorage(persist=True).exists("world.txt")
+    # ... and the layers it stepped out of hold their files again.
+    assert default_storage.exists("module.txt")
+"""
+
+SESSION_AFTER = """
+from django.core.files.storage import storages
+
+from inmemorystorage_fs import InMemoryStorage
+
+
+def test_the_session_file_outlives_the_layers(session_file):
+    storage, name = session_file
+    assert storages["default"] is storage
+    assert storage.open(name).read() == b"s"
+    assert not storage.exists("module.txt")
+    assert InMemoryStorage(persist=True).open("world.txt").read() == b"w"
+"""
+
+
+@pytest.mark.parametrize("first_used_by", sorted(SESSION_FIRST_USED_BY))
+def test_a_session_fixture_runs_outside_the_layers_whichever_test_asks_for_it_first(
+    project: pytest.Pytester, first_used_by: str
+) -> None:
+    project.makeconftest(SESSION_CONFTEST)
+    project.makepyfile(
+        test_a_layers=SESSION_CHECK + SESSION_FIRST_USED_BY[first_used_by],
+        test_b_after=SESSION_AFTER,
+    )
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+    assert (project.path / "module-teardown.txt").read_text() == "ok"
