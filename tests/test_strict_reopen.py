@@ -42,7 +42,7 @@ def test_reopening_a_field_file_for_writing_is_refused_and_names_it(invoice, mod
         invoice.pdf.open(mode)
     message = str(exc_info.value)
     assert "FileSystemStorage.open('invoices/r.pdf')" in message
-    assert "STORAGES['private']" in message and "billing.Invoice.pdf" in message
+    assert "billing.Invoice.pdf" in message  # where the storage came from
     assert on_disk() == b"old"  # Django's builtin open("wb") would have emptied it
 
 
