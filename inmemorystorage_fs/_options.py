@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import threading
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
-from django.utils.functional import Promise
+from django.utils.functional import Promise, cached_property
 
 from ._limits import max_size_problem
 
 __all__ = [
+    "cached_from_settings",
     "check_memory_options",
     "check_shared_options",
     "follow_settings",
@@ -71,15 +73,49 @@ def permission_problem(value: object) -> str | None:
 # per storage costs ~20 us each to connect (Django rescans its list of
 # receivers every time), and tests build storages by the dozen.
 _following: weakref.WeakSet[Any] = weakref.WeakSet()
+# Threads build storages while the test thread changes settings: copying the
+# set while another thread adds to it raises RuntimeError.
+_following_lock = threading.Lock()
+# How many settings changes there have been: a value computed across one may
+# come from before it, after the receiver dropped the cache it goes into.
+_changes = 0
+
+
+class _CachedFromSettings(cached_property):  # type: ignore[type-arg]
+    """A ``cached_property`` that never keeps a value computed while a setting changed."""
+
+    name: str  # set by cached_property.__set_name__
+
+    def __get__(self, instance: Any, cls: Any = None) -> Any:
+        if instance is None:
+            return self
+        changes = _changes
+        value = instance.__dict__[self.name] = self.func(instance)
+        if _changes != changes:
+            # The receiver may have emptied the cache before the store above:
+            # drop what may be the old setting's value; the next use recomputes.
+            instance.__dict__.pop(self.name, None)
+        return value
+
+
+if TYPE_CHECKING:
+    cached_from_settings = cached_property  # what it returns is what the method returns
+else:
+    cached_from_settings = _CachedFromSettings  # lower case: used like cached_property
 
 
 def follow_settings(storage: Any) -> None:
     """Call *storage*'s ``_clear_cached_properties()`` on every setting change, while it lives."""
-    _following.add(storage)
+    with _following_lock:
+        _following.add(storage)
 
 
 def _setting_changed(sender: object, setting: str, **kwargs: Any) -> None:
-    for storage in list(_following):
+    global _changes
+    with _following_lock:
+        _changes += 1  # before the caches are emptied: see cached_from_settings
+        following = list(_following)
+    for storage in following:
         storage._clear_cached_properties(setting, **kwargs)
 
 

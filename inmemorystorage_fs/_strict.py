@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import File
 from django.core.files.storage import InMemoryStorage as DjangoInMemoryStorage
 from django.core.files.storage import Storage
+from django.db.models.fields.files import FieldFile
 from django.utils.module_loading import import_string
 
 from .storage import InMemoryStorage, is_in_memory
@@ -117,6 +119,10 @@ def _patch() -> None:
                 continue
             setattr(cls, name, _guard(original, name))
             _patched.append((cls, name, original))
+    for cls, reopen in ((File, _reopen_file), (FieldFile, _reopen_field_file)):
+        original = cls.__dict__["open"]
+        cls.open = reopen(original)  # type: ignore[method-assign]
+        _patched.append((cls, "open", original))
 
 
 def _unpatch() -> None:
@@ -128,12 +134,45 @@ def _unpatch() -> None:
 def _guard(method: Callable[..., Any], call: str) -> Callable[..., Any]:
     @functools.wraps(method)
     def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if _scopes:
-            _check(self, call, args, kwargs)
-        return method(self, *args, **kwargs)
+        if not _scopes:
+            return method(self, *args, **kwargs)
+        _check(self, call, args, kwargs)
+        result = method(self, *args, **kwargs)
+        if call in OPENS and isinstance(result, File) and not is_in_memory(self):
+            name = args[0] if args else kwargs.get("name")
+            setattr(result, _FROM, (self, name))  # File.open() may reopen it by path
+        return result
 
     guarded._inmemorystorage_strict = True  # type: ignore[attr-defined]
     return guarded
+
+
+# The attribute of a File a real storage returned: (the storage, the name it was opened by).
+_FROM = "_inmemorystorage_from"
+
+
+def _reopen_file(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def open(self: File[Any], mode: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        source = getattr(self, _FROM, None)
+        if _scopes and source is not None and self.closed:
+            # A closed File reopens with the builtin open(): check it as the storage's open.
+            storage, name = source
+            _check(storage, "open", (name, mode or self.mode), {})
+        return original(self, mode, *args, **kwargs)
+
+    return open
+
+
+def _reopen_field_file(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def open(self: FieldFile, mode: str = "rb") -> Any:
+        file = self.__dict__.get("_file")
+        if _scopes and file is not None and file.closed:
+            _check(self.storage, "open", (self.name, mode), {})
+        return original(self, mode)
+
+    return open
 
 
 def _is_write(call: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:

@@ -131,8 +131,9 @@ class _Storages(dict[str, Any]):
         return self.pending.default_storage()
 
 
-# Threads of a live server may look up a lazy default while the test does.
-_build_lock = threading.Lock()
+# Threads of a live server may look up a lazy default while the test does;
+# re-entrant: install() holds it while a replacement's on_build runs.
+_build_lock = threading.RLock()
 
 
 class Swap:
@@ -161,13 +162,12 @@ class Swap:
         #: id(storage) -> (storage, where it came from), for strict mode's messages
         self.origins: dict[int, tuple[object, str]] = {}
         self._before: dict[str, object] = {}
-        self._wrapped: tuple[object, object | None] | None = None
+        # what default_storage and staticfiles_storage wrapped (None: not recorded)
+        self._wrapped: list[object | None] | None = None
         self._fields: list[tuple[FileField, object, bool]] = []
         self._remote = 0
         self._first_for: list[FileField] = []  # fields whose original this swap recorded
-        self._by_signature: list[
-            tuple[tuple[str, tuple[Any, ...], dict[str, Any]], InMemoryStorage]
-        ] = []
+        self._by_signature: list[tuple[_Signature, InMemoryStorage]] = []
 
     @property
     def aliases(self) -> list[str]:
@@ -262,6 +262,11 @@ class Swap:
 
     def install(self) -> None:
         """Put the replacements in place."""
+        with _build_lock:  # what it records as replaced must be what restore() sees
+            self._install()
+            _active.append(self)
+
+    def _install(self) -> None:
         if self.testing.strict:
             self._note_origins()  # only strict mode's messages need them
         handler_storages = _handler._storages
@@ -271,7 +276,7 @@ class Swap:
             self._pending_before = handler_storages.pending
         if self.lazy:
             self._before["default"] = handler_storages.get("default", _MISSING)
-            self._wrapped = (_default._wrapped, None)
+            self._wrapped = [_default._wrapped, None]
             self.reinstall()
             return
         replaced: dict[int, InMemoryStorage] = {}
@@ -293,7 +298,7 @@ class Swap:
             self.storages[alias] = replacement
         if self._on_build is not None:
             self._on_build(self.storages["default"])
-        self._wrapped = (_default._wrapped, self._static_wrapped())
+        self._wrapped = [_default._wrapped, self._static_wrapped()]
         self.reinstall()
         if self.testing.fields:
             self._swap_fields(replaced)
@@ -330,32 +335,65 @@ class Swap:
             static._wrapped = self.storages["staticfiles"]
 
     def restore(self) -> None:
-        """Put back everything ``install()`` replaced."""
+        """Put back everything ``install()`` replaced (or hand it to a later swap)."""
         with _build_lock:
             self._restore()
 
     def _restore(self) -> None:
+        # A swap left before a later one (threads, tasks) hands what it replaced
+        # to the later swap that replaced it next: putting it back now would undo
+        # that swap, which would then put this one's storages back, dead.
+        later = _active[_active.index(self) + 1 :] if self in _active else []
+        _active[:] = [swap for swap in _active if swap is not self]
         handler_storages = _handler._storages
         if isinstance(handler_storages, _Storages) and handler_storages.pending is self:
             handler_storages.pending = self._pending_before
+        for swap in later:
+            if swap._pending_before is self:
+                swap._pending_before = self._pending_before
         for alias, before in self._before.items():
-            if before is _MISSING:
+            heir = next((swap for swap in later if alias in swap._before), None)
+            if heir is not None:
+                heir._before[alias] = before
+            elif before is _MISSING:
                 _handler._storages.pop(alias, None)
             else:
                 _handler._storages[alias] = before
         if self._wrapped is not None:
-            _default._wrapped = self._wrapped[0]
-            static = self._static_lazy()
-            if static is not None and self._wrapped[1] is not None:
-                static._wrapped = self._wrapped[1]
+            self._restore_wrapped(self._wrapped, later)
         for field, before, set_callable in reversed(self._fields):
-            field.storage = before  # type: ignore[assignment]
-            if set_callable:
-                del field._storage_callable  # type: ignore[attr-defined]
+            if not any(swap._inherit_field(field, before, set_callable) for swap in later):
+                field.storage = before  # type: ignore[assignment]
+                if set_callable:
+                    del field._storage_callable  # type: ignore[attr-defined]
         self._fields.clear()
-        for field in self._first_for:
-            _originals.pop(id(field), None)
+        heir = next((swap for swap in later if swap._fields), None)
+        if heir is not None:
+            heir._first_for.extend(self._first_for)  # the originals it still needs
+        else:
+            for field in self._first_for:
+                _originals.pop(id(field), None)
         self._first_for.clear()
+
+    def _restore_wrapped(self, wrapped: list[object | None], later: list[Swap]) -> None:
+        """Put back what default_storage and staticfiles_storage wrapped (or hand it on)."""
+        static = self._static_lazy()
+        for slot, before in enumerate(wrapped):
+            heir = next((s for s in later if s._wrapped and s._wrapped[slot] is not None), None)
+            if heir is not None and heir._wrapped is not None:
+                heir._wrapped[slot] = before
+            elif slot == 0:
+                _default._wrapped = before
+            elif before is not None and static is not None:
+                static._wrapped = before
+
+    def _inherit_field(self, field: FileField, before: object, set_callable: bool) -> bool:
+        """Take over *field*'s original from an earlier swap left first; False if not swapped."""
+        for index, (swapped, _, own_callable) in enumerate(self._fields):
+            if swapped is field:
+                self._fields[index] = (field, before, set_callable or own_callable)
+                return True
+        return False
 
     def _swap_fields(self, replaced: dict[int, InMemoryStorage]) -> None:
         for field in _file_fields():
@@ -417,6 +455,8 @@ class Swap:
 
 
 _MISSING = object()
+# The installed swaps, first installed first.
+_active: list[Swap] = []
 # id(field) -> the storage it held before the outermost active swap replaced it.
 _originals: dict[int, object] = {}
 

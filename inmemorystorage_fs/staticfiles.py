@@ -16,8 +16,8 @@ from django.contrib.staticfiles.utils import check_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
-from django.utils.functional import cached_property
 
+from ._options import cached_from_settings
 from .storage import LOCATION_CACHES, InMemoryStorage
 
 __all__ = ["InMemoryManifestStaticFilesStorage", "InMemoryStaticFilesStorage"]
@@ -48,7 +48,7 @@ class InMemoryStaticFilesStorage(InMemoryStorage):
         # StaticFilesStorage checks at construction; so do we, for the same errors.
         check_settings(self._base_url)
 
-    @cached_property
+    @cached_from_settings
     def base_location(self) -> str:
         root: str | os.PathLike[str] | None = self._value_or_setting(
             self._location, settings.STATIC_ROOT

@@ -28,7 +28,13 @@ from ._files import LegacyTimes, StorageFile, chunks_of, size_hint
 from ._fs import FS, MemoryFS
 from ._limits import limited
 from ._names import DjangoNaming, binary_mode, join_url, normalize_name, overrides_any
-from ._options import check_memory_options, check_shared_options, follow_settings, reject_unknown
+from ._options import (
+    cached_from_settings,
+    check_memory_options,
+    check_shared_options,
+    follow_settings,
+    reject_unknown,
+)
 from ._persist import clear_persistent_fs
 from ._snapshot import Snapshot, restore_snapshot, take_snapshot
 from ._tree import Tree, open_url
@@ -112,7 +118,7 @@ class FSStorage(StorageAssertions, LegacyTimes, DjangoNaming, StorageSettingsMix
         assert isinstance(option, FS)
         return Place(option, "")
 
-    @cached_property
+    @cached_from_settings
     def _tree(self) -> Tree:
         """Return the tree that does this storage's work, chosen once."""
         fs, root = self._place()
@@ -123,7 +129,7 @@ class FSStorage(StorageAssertions, LegacyTimes, DjangoNaming, StorageSettingsMix
         tree.location = self._anchor  # errors name a file in the way under it, as Django's do
         return tree
 
-    @cached_property
+    @cached_from_settings
     def _anchor(self) -> str | None:
         """Return the absolute location that absolute names are read against, if any."""
         return None
@@ -138,7 +144,7 @@ class FSStorage(StorageAssertions, LegacyTimes, DjangoNaming, StorageSettingsMix
         """Return ``filesystem`` (the name this package used first)."""
         return self.filesystem
 
-    @cached_property
+    @cached_from_settings
     def base_url(self) -> str | None:
         if self._base_url is not None and not self._base_url.endswith("/"):
             self._base_url += "/"
@@ -360,28 +366,28 @@ class InMemoryStorage(FSStorage):
     def _check_fs(self, fs: object) -> None:
         pass  # the filesystem is chosen by _place()
 
-    @cached_property
+    @cached_from_settings
     def base_location(self) -> str:
         location: str | os.PathLike[str] = self._value_or_setting(
             self._location, settings.MEDIA_ROOT
         )
         return os.fspath(location)
 
-    @cached_property
+    @cached_from_settings
     def location(self) -> str:
         return os.path.abspath(self.base_location)
 
-    @cached_property
+    @cached_from_settings
     def _anchor(self) -> str | None:
         return self.location.replace(os.sep, "/")
 
-    @cached_property
+    @cached_from_settings
     def file_permissions_mode(self) -> Any:
         return self._value_or_setting(
             self._file_permissions_mode, settings.FILE_UPLOAD_PERMISSIONS
         )
 
-    @cached_property
+    @cached_from_settings
     def directory_permissions_mode(self) -> Any:
         return self._value_or_setting(
             self._directory_permissions_mode, settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS

@@ -13,8 +13,10 @@ import functools
 import inspect
 import os
 import sys
+import threading
 import unittest
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -93,6 +95,10 @@ class Layer:
 
     def enter(self) -> None:
         """Install this layer's storages (the default one lazily, where it can be)."""
+        with _scope_lock:  # threads entering and leaving scopes take turns
+            self._enter()
+
+    def _enter(self) -> None:
         base = self._base
         if base is INHERIT:
             base = _layers[-1].state() if _layers else None
@@ -134,6 +140,13 @@ class Layer:
 
     def exit(self) -> None:
         """Remove this layer's storages and put back what they replaced."""
+        with _scope_lock:
+            self._exit()
+
+    def _exit(self) -> None:
+        # Left before a later layer (threads, tasks): the later one puts the
+        # process-wide filesystem back to what it was before this one.
+        later = _layers[_layers.index(self) + 1 :] if self in _layers else []
         if self in _layers:
             _layers.remove(self)
         if self._served is not None:
@@ -146,6 +159,9 @@ class Layer:
             # collector: the swap and the live server held bound methods of it.
             self.swap.forget_builder()
         self._served = None
+        if later:
+            later[0]._world_before = self._world_before
+            return
         world = persistent_fs()
         if self._world_before is not None:
             restore_snapshot(shared_fs(), self._world_before)
@@ -185,6 +201,12 @@ class Layer:
 
 
 _layers: list[Layer] = []
+_scope_lock = threading.RLock()
+# This thread's or task's open fresh_storage() blocks, innermost last: a
+# fresh_storage entered by several leaves, in each, the layer entered there.
+_entered_here: ContextVar[tuple[tuple[fresh_storage, Layer], ...]] = ContextVar(
+    "inmemorystorage_fs_entered", default=()
+)
 # seed source -> its files, read once per process
 _seeds: dict[str, Snapshot] = {}
 _seed_sizes: dict[str, int] = {}  # seed source -> the bytes of its files
@@ -248,6 +270,14 @@ class fresh_storage:  # lower case: used like override_settings
     works as ``InMemoryStorageMixin`` does; on another class it decorates
     each ``test*`` method. The previous default storage comes back on exit,
     also after an exception.
+
+    Scopes are process-wide, as Django's storages are (a live server's
+    threads see the test's storage): the storages installed are those of the
+    last scope entered that is still open. Threads and asyncio tasks may
+    leave their scopes in any order: a scope left before a later one hands
+    what it replaced to that one, so no left scope's storage stays installed.
+    Not contextvars (a new thread would not see the test's storage), and not
+    an error (whether a test failed would depend on which thread ran first).
     """
 
     def __init__(self, **options: Any) -> None:
@@ -260,6 +290,7 @@ class fresh_storage:  # lower case: used like override_settings
         layer = Layer(self.options)
         storage = layer.__enter__()
         self._entered.append(layer)
+        _entered_here.set((*_entered_here.get(), (self, layer)))
         return storage
 
     def __exit__(
@@ -268,7 +299,19 @@ class fresh_storage:  # lower case: used like override_settings
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._entered.pop().__exit__(exc_type, exc, traceback)
+        self._leaving().__exit__(exc_type, exc, traceback)
+
+    def _leaving(self) -> Layer:
+        """Return the layer this thread or task entered last with this object."""
+        here = _entered_here.get()
+        for index in range(len(here) - 1, -1, -1):
+            owner, layer = here[index]
+            if owner is self and layer in self._entered:
+                _entered_here.set(here[:index] + here[index + 1 :])
+                self._entered.remove(layer)
+                return layer
+        # Entered in another context (an async fixture's set-up runs in its own task).
+        return self._entered.pop()
 
     def __call__(self, decorated: _F) -> _F:
         """Decorate a function, method or class (see the class docstring)."""
