@@ -10,7 +10,6 @@ and comes back here whenever it cannot.
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 import uuid
@@ -22,6 +21,7 @@ from typing import IO, Any
 
 from ._errors import file_in_path, is_a_directory, name_taken, os_error
 from ._fs import FS, OSFS, OpenerError, errors, open_fs
+from ._handle import Handle, Limit, Lock, Snapshot, buffered
 
 __all__ = [
     "DELETE_RETRIES",
@@ -43,7 +43,16 @@ LINK_RETRIES = 10
 #: each retry deletes what it added. A hundred rounds outlast any test's writer.
 DELETE_RETRIES = 100
 
-_READ_ONLY = frozenset({"rb"})
+# What FileIO.mode says for each binary mode (a file opened "w+" reads too).
+_FILE_IO_MODES = {
+    "r+b": "rb+",
+    "wb": "wb",
+    "w+b": "rb+",
+    "ab": "ab",
+    "a+b": "ab+",
+    "xb": "xb",
+    "x+b": "xb+",
+}
 
 # Every change made through a tree counts one more change of its filesystem;
 # a max_size tree compares the count with the one it last accounted for, to
@@ -223,19 +232,34 @@ class Tree:
     # -- reading and writing ----------------------------------------------
 
     def open(self, name: str, mode: str) -> IO[bytes]:
-        """Return a new binary handle on *name*, independent of every other, in fs *mode*."""
-        if mode in _READ_ONLY:
-            # A snapshot shares the stored bytes until someone writes to the
-            # handle, which then writes to its own copy: readers never see a
-            # half-rewritten file and never change the stored one.
-            return io.BytesIO(self.read(name))
+        """Return a new binary handle on *name*, independent of every other.
+
+        *mode* is a binary mode as ``_names.binary_mode`` spells it ("r+b").
+        """
+        if mode == "rb":
+            # A snapshot shares the stored bytes: readers never see a
+            # half-rewritten file, and nothing is copied.
+            return Snapshot(self.read(name))
         with self.errors(name):
+            # The filesystem's file is opened for update whatever the mode:
+            # Handle decides what the mode allows, and reads the end itself.
+            update = mode[0] + "+b"
             if mode.startswith("r"):
-                handle: IO[bytes] = self.fs.openbin(self.path(name), mode)
+                file: IO[bytes] = self.fs.openbin(self.path(name), update)
             else:
-                handle = self._create(name, mode)
+                file = self._create(name, update)
         note_write(self.fs)
-        return handle
+        raw = Handle(file, name, _FILE_IO_MODES[mode], self.handle_lock(), self.limit())
+        return buffered(raw)
+
+    def handle_lock(self) -> Lock:
+        """Return the lock a handle holds around each read or change of a file."""
+        lock: Lock = self.fs.lock()
+        return lock
+
+    def limit(self) -> Limit | None:
+        """Return what a handle asks for room before it grows a file (None: no limit)."""
+        return None
 
     def _create(self, name: str, mode: str) -> IO[bytes]:
         """Open *name* for writing with *mode*, creating its parents if missing."""
