@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from typing import Any
 
+import pytest
 from django.core.files.base import ContentFile
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -22,9 +23,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
 from inmemorystorage_fs._fs import OSFS
-from inmemorystorage_fs._handle import BUFFER_SIZE
 
 NAME = "f.txt"
+# Our handles' buffer size; the disk's handles are given the same one, as the
+# disk's block size could differ.
+BUFFER_SIZE = io.DEFAULT_BUFFER_SIZE
 # A little over one buffer: buffered writes reach the limit, and so do direct ones.
 LIMIT = BUFFER_SIZE + 3000
 BINARY_MODES = ["rb", "r+b", "wb", "w+b", "ab", "a+b", "xb", "x+b", "+rb", "b+a", "br+", "+xb"]
@@ -276,3 +279,124 @@ class Handles(RuleBasedStateMachine):
 
 Handles.TestCase.settings = settings.get_profile("handles")
 TestHandles = Handles.TestCase
+
+
+# -- one example per promise, side by side with open() ------------------------
+
+
+def both_open(storage: Any, tmp_path: Any, mode: str, content: bytes | None) -> tuple[Any, Any]:
+    """Return our handle and the disk's on a file holding *content* (None: no file)."""
+    path = tmp_path / NAME
+    if content is not None:
+        storage.save(NAME, ContentFile(content))
+        path.write_bytes(content)
+    encoding = {} if "b" in mode else {"encoding": "utf-8"}
+    return storage.open(NAME, mode), open(path, mode, **encoding)
+
+
+def stored_bytes(storage: Any) -> bytes:
+    with storage.open(NAME, "rb") as handle:
+        data: bytes = handle.read()
+    return data
+
+
+@pytest.mark.parametrize("mode", ["ab", "a+b", "a", "a+", "+a", "b+a"])
+def test_appending_writes_at_the_end_wherever_the_position_is(storage, tmp_path, mode):
+    ours, disk = both_open(storage, tmp_path, mode, b"header\n")
+    piece = b"tail\n" if "b" in mode else "tail\n"
+    for handle in (ours, disk):
+        handle.seek(0)
+        handle.write(piece)
+        handle.close()
+    assert stored_bytes(storage) == (tmp_path / NAME).read_bytes() == b"header\ntail\n"
+
+
+def test_text_append_past_eight_kib_writes_at_the_end(storage, tmp_path):
+    ours, disk = both_open(storage, tmp_path, "a+", b"x" * 10_000)
+    for handle in (ours, disk):
+        handle.seek(0)
+        assert handle.read(10) == "x" * 10  # the text layer reads a chunk of 8 KiB
+        handle.write("end")
+        handle.close()
+    assert stored_bytes(storage) == (tmp_path / NAME).read_bytes() == b"x" * 10_000 + b"end"
+
+
+@pytest.mark.parametrize("size", [2, 6, 12])
+def test_truncate_keeps_the_position_extends_with_nul_and_returns_the_size(
+    storage, tmp_path, size
+):
+    ours, disk = both_open(storage, tmp_path, "r+b", b"abcdef")
+    results = []
+    for handle in (ours, disk):
+        handle.seek(4)
+        results.append((handle.truncate(size), handle.tell(), handle.truncate(), handle.tell()))
+        handle.close()
+    assert results[0] == results[1] == (size, 4, 4, 4)
+    assert stored_bytes(storage) == (tmp_path / NAME).read_bytes()
+
+
+@pytest.mark.parametrize("mode", ["r+b", "wb", "ab", "r+", "w"])
+@pytest.mark.parametrize("call", ["write", "read", "seek", "tell", "truncate", "flush"])
+def test_a_closed_handle_refuses_everything_as_open_does(storage, tmp_path, mode, call):
+    ours, disk = both_open(storage, tmp_path, mode, b"content")
+    argument = {"write": (b"x" if "b" in mode else "x",), "seek": (0,)}.get(call, ())
+    raised = []
+    for handle in (ours, disk):
+        handle.close()
+        with pytest.raises(ValueError) as exc_info:
+            getattr(handle, call)(*argument)
+        raised.append(type(exc_info.value))
+    assert raised[0] is raised[1]
+    assert stored_bytes(storage) == (tmp_path / NAME).read_bytes()
+
+
+@pytest.mark.parametrize("mode", ["wb", "ab", "xb", "w", "a"])
+@pytest.mark.parametrize("call", ["read", "readline"])
+def test_a_write_only_handle_refuses_reads(storage, tmp_path, mode, call):
+    ours, disk = both_open(storage, tmp_path, mode, None)
+    for handle in (ours, disk):
+        with pytest.raises(io.UnsupportedOperation):
+            getattr(handle, call)()
+        handle.close()
+
+
+@pytest.mark.parametrize("mode", ["rb", "r+b", "wb", "r", "r+"])
+@pytest.mark.parametrize("whence", [os.SEEK_SET, os.SEEK_CUR, os.SEEK_END])
+def test_a_negative_seek_raises_what_open_raises(storage, tmp_path, mode, whence):
+    ours, disk = both_open(storage, tmp_path, mode, b"abc")
+    raised = []
+    for handle in (ours, disk):
+        with pytest.raises((OSError, ValueError)) as exc_info:
+            handle.seek(-10 if "b" in mode else -1, whence if "b" in mode else os.SEEK_SET)
+        raised.append((type(exc_info.value), getattr(exc_info.value, "errno", None)))
+        assert handle.tell() == 0
+        handle.close()
+    assert raised[0] == raised[1]
+
+
+@pytest.mark.parametrize("mode", ["+r", "+rb", "+a", "rt+", "r+t", "b+r", "+w", "t+x"])
+def test_every_mode_python_accepts_works(storage, tmp_path, mode):
+    ours, disk = both_open(storage, tmp_path, mode, None if "x" in mode else b"abc")
+    piece = b"xy" if "b" in mode else "xy"
+    for handle in (ours, disk):
+        handle.write(piece)
+        handle.seek(0)
+        handle.read()
+        handle.close()
+    assert stored_bytes(storage) == (tmp_path / NAME).read_bytes()
+
+
+def test_max_size_counts_what_the_file_holds_after_a_truncate():
+    storage = InMemoryStorage(max_size=10)
+    with storage.open(NAME, "wb") as handle:
+        handle.write(b"01234")
+        handle.seek(9)
+        handle.truncate()  # 9 bytes
+        handle.truncate(2)
+        handle.seek(2)
+        handle.write(b"abcdefgh")  # fits again: the file holds 2 bytes
+    assert stored_bytes(storage) == b"01abcdefgh"
+    with storage.open(NAME, "r+b") as handle:
+        handle.truncate(4)
+        handle.truncate(10)  # NULs count too, and fit
+    assert stored_bytes(storage) == b"01ab" + b"\0" * 6
