@@ -95,7 +95,8 @@ def binary_mode(mode: Any) -> str:
     """Return the binary mode ("r+b") for the ``open()`` mode *mode*; raise as ``open()`` does."""
     # The checks, their order and their messages are those of io.open().
     if not isinstance(mode, str):
-        raise TypeError(f"open() argument 'mode' must be str, not {type(mode).__name__}")
+        # open()'s own words, and the value, which they leave out.
+        raise TypeError(f"open() argument 'mode' must be str, not {type(mode).__name__}: {mode!r}")
     if "\0" in mode:
         raise ValueError("embedded null character")
     for index, char in enumerate(mode):
