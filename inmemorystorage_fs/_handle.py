@@ -109,8 +109,10 @@ class Handle(io.RawIOBase):
         self._appending = "a" in mode
         self._lock = lock
         self._limit = limit
-        # FileIO opened for appending starts at the end.
-        self._pos = self._end() if self._appending else 0
+        self._pos = 0
+        if self._appending:
+            with lock:
+                self._pos = self._end()  # FileIO opened for appending starts at the end
 
     @property
     def mode(self) -> str:
@@ -118,6 +120,7 @@ class Handle(io.RawIOBase):
         return self._mode
 
     def _end(self) -> int:
+        """Return the file's size (hold the lock: the filesystem's file is shared)."""
         return self._file.seek(0, os.SEEK_END)
 
     def _check_open(self) -> None:
