@@ -4,8 +4,10 @@
 shows it half written. Here the bytes go to a file with no name yet
 (``O_TMPFILE``, Linux), which is then linked under its name: ``link()``
 fails if the name is taken, so creation stays exclusive, and a file is listed
-only once it holds every byte. Where ``O_TMPFILE`` is missing, the bytes go
-to a hidden sibling (``PART_NAME``), which trees leave out of listings.
+only once it holds every byte. Where ``O_TMPFILE`` is missing or its files
+cannot be linked (other systems, some sandboxes and overlay filesystems), the
+bytes go to a hidden part (``PART_NAME``) that trees leave out of listings,
+which is then linked under the name the same way, and removed.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ _FILE_MODE = 0o666
 # gives EXDEV): the bytes then move to a hidden part, once per device.
 _CANNOT_LINK = {errno.EXDEV, errno.EPERM, errno.EOPNOTSUPP, errno.EINVAL}
 _COPY_CHUNK = 1024 * 1024  # moving a file to its part: 1 MiB reads, few and small
+# An unnamed file is linked through its /proc entry (linkat's AT_EMPTY_PATH
+# needs a privilege); without /proc it cannot be linked at all.
+_PROC_FDS = "/proc/self/fd"
 # Devices whose unnamed files could not be linked: straight to a part there.
 _parts_only: set[int] = set()
 
@@ -38,7 +43,7 @@ class Unnamed:
         self.part: str | None = None
         self.device = os.stat(directory).st_dev
         try:
-            if self.device in _parts_only:
+            if self.device in _parts_only or not os.path.isdir(_PROC_FDS):
                 raise OSError(errno.EOPNOTSUPP, "unnamed files cannot be linked here")
             # Read-write: should linking fail, the bytes are read back into a part.
             self.fd = os.open(directory, os.O_TMPFILE | os.O_RDWR, _FILE_MODE)
@@ -70,7 +75,7 @@ class Unnamed:
                 view = view[os.write(self.fd, view) :]
 
     def _source(self) -> str:
-        return self.part or f"/proc/self/fd/{self.fd}"
+        return self.part or f"{_PROC_FDS}/{self.fd}"
 
     def link(self, target: str) -> None:
         """Give the file the name *target*; ``FileExistsError`` if it is taken."""
