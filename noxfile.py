@@ -216,3 +216,28 @@ def fs_next(session: nox.Session, version: str) -> None:
     session.install("--force-reinstall", "--no-deps", "fs-next")
     session.run("python", "-c", FS_NEXT_CHECK)
     run_suite(session)
+
+
+#: Sequences the handle machine runs in `nox -s handles` (500 in a normal run).
+HANDLE_SEQUENCES = "20000"
+
+
+# Not a default session: `make matrix` runs the 500 sequences in every session.
+@nox.session(default=False)
+@nox.parametrize("python,version", [_param("3.12", id="django5.2-py3.12")])
+def handles(session: nox.Session, version: str) -> None:
+    """Run the differential handle machine (tests/test_handles.py) on 20,000 sequences."""
+    skip_if_missing(session, version)
+    install(session, "5.2")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "tests/test_handles.py::TestHandles",
+        "--hypothesis-show-statistics",
+        *session.posargs,
+        env={"INMEMORYSTORAGE_HANDLE_EXAMPLES": HANDLE_SEQUENCES},
+    )

@@ -107,26 +107,30 @@ def file_bytes(entry: Entry) -> bytes:
 _BYTES_FILE = operator.attrgetter("_bytes_file")
 # Below this, growing the buffer chunk by chunk costs less than reserving it.
 _RESERVE_FROM = 1024 * 1024
+# A content's size is only what it says (a wrong or hostile one may say 2**40
+# for 4 bytes): reserve at most this, and let the buffer grow past it as bytes
+# arrive. 64 MiB keeps one allocation for the 64 MiB uploads of bench-big-files.
+_RESERVE_AT_MOST = 64 * 1024 * 1024
 
 
 def new_file(chunks: Iterable[bytes], size_hint: int = 0) -> Entry:
     """Return a file entry holding *chunks*, not yet in any directory."""
     # fs types _dir as a MutableMapping of _DirEntry; it is the dict Entry names.
     entry: Entry = memoryfs._DirEntry(ResourceType.file, "")  # type: ignore[assignment]
-    reserve = size_hint >= _RESERVE_FROM
+    reserve = min(size_hint, _RESERVE_AT_MOST) if size_hint >= _RESERVE_FROM else 0
     if reserve:
         # Take the whole size at once: growing chunk by chunk, BytesIO would
         # reallocate ~60 times for 64 MiB (copying whenever realloc cannot grow
         # in place) and keep up to 12.5% more memory than the file needs.
         # bytes(n) is calloc'd (pages arrive as they are written) and, being
         # referenced by the BytesIO alone, is written in place, not copied.
-        entry._bytes_file = io.BytesIO(bytes(size_hint))
+        entry._bytes_file = io.BytesIO(bytes(reserve))
     buffer = entry._bytes_file
     assert buffer is not None
     write = buffer.write
     for chunk in chunks:
         write(chunk)
-    if reserve and buffer.tell() < size_hint:
+    if reserve and buffer.tell() < reserve:
         buffer.truncate(buffer.tell())  # the content was shorter than it said
     entry.modified_time = time.time()
     return entry

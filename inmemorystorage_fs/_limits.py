@@ -12,12 +12,12 @@ so the count sees them only after the next write through another storage.
 
 from __future__ import annotations
 
-import os
 import threading
-from typing import IO, Any
+from typing import IO
 
 from ._errors import name_taken, no_space
 from ._fs import FS
+from ._handle import Limit, Lock, Locks
 from ._tree import Staged, Tree, note_write, writes
 
 __all__ = ["limited", "max_size_problem"]
@@ -118,7 +118,27 @@ class _Limited(Tree):
             before = writes(self.fs)
             handle = super().open(name, mode)
             self._grew(-emptied, before)  # "w" empties the file; opening adds nothing
-        return _LimitedFile(handle, self, name, appending="a" in mode)  # type: ignore[return-value]
+        return handle
+
+    def handle_lock(self) -> Lock:
+        # The limit's lock first, as everywhere: two handles, perhaps of two
+        # storages at one persistent location, cannot both take the last bytes.
+        return Locks(_limit_lock, super().handle_lock())
+
+    def limit(self) -> Limit:
+        return self
+
+    def grow(self, name: str, growth: int) -> None:
+        """Take *growth* bytes (negative: give them back) for *name*, or raise ENOSPC."""
+        # Handles call this holding handle_lock(), so _limit_lock is held.
+        self.check_room(name, growth)
+        before = writes(self.fs)
+        note_write(self.fs)
+        self._grew(growth, before)
+
+    def recount(self) -> None:
+        """Count the bytes in use again at the next check."""
+        self._counted_at = -1
 
 
 def limited(tree_class: type[Tree], fs: FS, root: str, max_size: int) -> Tree:
@@ -135,65 +155,3 @@ def _limited_class(tree_class: type[Tree]) -> type[_Limited]:
         made = type(f"Limited{tree_class.__name__}", (_Limited, tree_class), {})
         found = _classes.setdefault(tree_class, made)
     return found
-
-
-class _LimitedFile:
-    """A binary write handle that refuses to grow its storage past ``max_size``."""
-
-    def __init__(self, handle: IO[bytes], tree: _Limited, name: str, appending: bool) -> None:
-        self._handle = handle
-        self._tree = tree
-        self._name = name
-        self._appending = appending
-
-    def write(self, data: Any) -> int:
-        """Write *data* if the storage has room for what it adds, else raise ENOSPC."""
-        length = memoryview(data).nbytes
-        with _limit_lock:
-            if self._appending:
-                growth = length  # appends always land at the end
-            else:
-                position, end = self._position_and_end()
-                growth = position + length - end
-            self._tree.check_room(self._name, growth)
-            before = writes(self._tree.fs)
-            note_write(self._tree.fs)
-            written = self._handle.write(data)
-            self._tree._grew(max(growth, 0), before)
-            return written
-
-    def _position_and_end(self) -> tuple[int, int]:
-        """Return the handle's position and the file's size, leaving the position as it was."""
-        position = self._handle.tell()
-        end = self._handle.seek(0, os.SEEK_END)
-        self._handle.seek(position)
-        return position, end
-
-    def writelines(self, lines: Any) -> None:
-        """Write each of *lines* through ``write()``."""
-        for line in lines:
-            self.write(line)
-
-    def truncate(self, size: int | None = None) -> int:
-        """Truncate (or zero-extend, if there is room) the file to *size* bytes."""
-        with _limit_lock:
-            end = self._position_and_end()[1]
-            target = self._handle.tell() if size is None else size
-            self._tree.check_room(self._name, target - end)
-            before = writes(self._tree.fs)
-            note_write(self._tree.fs)
-            result = self._handle.truncate(size)
-            self._tree._grew(target - end, before)
-            return result
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._handle, attr)
-
-    def __iter__(self) -> Any:
-        return iter(self._handle)
-
-    def __enter__(self) -> _LimitedFile:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._handle.close()

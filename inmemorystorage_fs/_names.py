@@ -136,18 +136,26 @@ def _outside(name: str) -> SuspiciousFileOperation:
 
 
 def binary_mode(mode: Any) -> str:
-    """Return the binary ``fs`` mode for the ``open()`` mode *mode*, or raise naming it."""
+    """Return the binary mode ("r+b") for the ``open()`` mode *mode*; raise as ``open()`` does."""
+    # The checks, their order and their messages are those of io.open().
     if not isinstance(mode, str):
-        raise TypeError(f"open() mode must be a str such as 'rb', not {mode!r}.")
-    chars = set(mode)
-    if (
-        len(chars) != len(mode)
-        or not chars <= _MODE_CHARS
-        or len(chars & set("rwax")) != 1
-        or {"b", "t"} <= chars
-    ):
-        raise ValueError(f"invalid mode: {mode!r}")
-    return mode.replace("t", "").replace("b", "") + "b"
+        # open()'s own words, and the value, which they leave out.
+        raise TypeError(f"open() argument 'mode' must be str, not {type(mode).__name__}: {mode!r}")
+    if "\0" in mode:
+        raise ValueError("embedded null character")
+    for index, char in enumerate(mode):
+        if char not in _MODE_CHARS or char in mode[index + 1 :]:
+            raise ValueError(f"invalid mode: '{mode}'")
+    if "t" in mode and "b" in mode:
+        raise ValueError("can't have text and binary mode at once")
+    kinds = [char for char in mode if char in "rwax"]
+    if len(kinds) > 1:
+        raise ValueError("must have exactly one of create/read/write/append mode")
+    if not kinds:
+        raise ValueError(
+            "Must have exactly one of create/read/write/append mode and at most one plus"
+        )
+    return kinds[0] + ("+b" if "+" in mode else "b")
 
 
 def join_url(base_url: str, name: str) -> str:

@@ -10,18 +10,21 @@ and comes back here whenever it cannot.
 
 from __future__ import annotations
 
-import io
+import os
 import threading
 import time
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any
 
-from ._errors import file_in_path, is_a_directory, name_taken, os_error
+from ._errors import NameTaken, file_in_path, is_a_directory, name_taken, os_error
 from ._fs import FS, OSFS, OpenerError, errors, open_fs
+from ._handle import Handle, Limit, Lock, Snapshot, buffered
+from ._whole import PART_NAME, Unnamed
 
 __all__ = [
     "DELETE_RETRIES",
@@ -43,7 +46,16 @@ LINK_RETRIES = 10
 #: each retry deletes what it added. A hundred rounds outlast any test's writer.
 DELETE_RETRIES = 100
 
-_READ_ONLY = frozenset({"rb"})
+# What FileIO.mode says for each binary mode (a file opened "w+" reads too).
+_FILE_IO_MODES = {
+    "r+b": "rb+",
+    "wb": "wb",
+    "w+b": "rb+",
+    "ab": "ab",
+    "a+b": "ab+",
+    "xb": "xb",
+    "x+b": "xb+",
+}
 
 # Every change made through a tree counts one more change of its filesystem;
 # a max_size tree compares the count with the one it last accounted for, to
@@ -214,7 +226,10 @@ class Tree:
             with self.errors(name):
                 raise
         directories = sorted(info.name for info in infos if info.is_dir)
-        files = sorted(info.name for info in infos if not info.is_dir)
+        # A file still being written under a hidden name is not there yet.
+        files = sorted(
+            info.name for info in infos if not info.is_dir and not PART_NAME.fullmatch(info.name)
+        )
         return directories, files
 
     def used_bytes(self) -> int:
@@ -243,19 +258,34 @@ class Tree:
     # -- reading and writing ----------------------------------------------
 
     def open(self, name: str, mode: str) -> IO[bytes]:
-        """Return a new binary handle on *name*, independent of every other, in fs *mode*."""
-        if mode in _READ_ONLY:
-            # A snapshot shares the stored bytes until someone writes to the
-            # handle, which then writes to its own copy: readers never see a
-            # half-rewritten file and never change the stored one.
-            return io.BytesIO(self.read(name))
+        """Return a new binary handle on *name*, independent of every other.
+
+        *mode* is a binary mode as ``_names.binary_mode`` spells it ("r+b").
+        """
+        if mode == "rb":
+            # A snapshot shares the stored bytes: readers never see a
+            # half-rewritten file, and nothing is copied.
+            return Snapshot(self.read(name))
         with self.errors(name):
+            # The filesystem's file is opened for update whatever the mode:
+            # Handle decides what the mode allows, and reads the end itself.
+            update = mode[0] + "+b"
             if mode.startswith("r"):
-                handle: IO[bytes] = self.fs.openbin(self.path(name), mode)
+                file: IO[bytes] = self.fs.openbin(self.path(name), update)
             else:
-                handle = self._create(name, mode)
+                file = self._create(name, update)
         note_write(self.fs)
-        return handle
+        raw = Handle(file, name, _FILE_IO_MODES[mode], self.handle_lock(), self.limit())
+        return buffered(raw)
+
+    def handle_lock(self) -> Lock:
+        """Return the lock a handle holds around each read or change of a file."""
+        lock: Lock = self.fs.lock()
+        return lock
+
+    def limit(self) -> Limit | None:
+        """Return what a handle asks for room before it grows a file (None: no limit)."""
+        return None
 
     def _create(self, name: str, mode: str) -> IO[bytes]:
         """Open *name* for writing with *mode*, creating its parents if missing."""
@@ -321,6 +351,10 @@ class Tree:
 
         Creation is exclusive, and a failure while writing leaves no file.
         """
+        target = self._on_disk(name)
+        if target is not None:
+            self._add_on_disk(name, target, staged)
+            return
         with self.errors(name):
             try:
                 handle = self._create(name, "xb")
@@ -336,6 +370,47 @@ class Tree:
         finally:
             note_write(self.fs)
 
+    def _on_disk(self, name: str) -> str | None:
+        """Return *name*'s path on the OS, or None if the filesystem has none."""
+        try:
+            return str(self.fs.getsyspath(self.path(name)))
+        except errors.NoSysPath:
+            return None
+
+    def _disk_parents(self, name: str, target: str) -> str:
+        """Return the directory of *target*, created (with those above) if missing."""
+        directory = os.path.dirname(target)
+        if not os.path.isdir(directory):
+            with self.errors(name):
+                self.make_parents(name)
+        return directory
+
+    def _add_on_disk(self, name: str, target: str, staged: Staged) -> None:
+        """Write *staged* unnamed, then link it as *name*: it is listed only whole."""
+        root = self._on_disk("")
+        assert root is not None  # a filesystem with a path for a file has one for its root
+        with _naming(name):
+            # Written at the root, which a concurrent delete leaves in place.
+            unnamed = Unnamed(root)
+            try:
+                unnamed.write(staged.data())
+                for attempt in range(LINK_RETRIES):
+                    self._disk_parents(name, target)
+                    try:
+                        unnamed.link(target)
+                        break
+                    except FileExistsError:
+                        # The caller may try another name, or replace: with these bytes.
+                        staged.chunks = iter(unnamed.contents())
+                        raise name_taken(name) from None
+                    except FileNotFoundError:
+                        if attempt == LINK_RETRIES - 1:
+                            raise  # something keeps deleting the parents
+            finally:
+                unnamed.close()
+                note_write(self.fs)
+        self.touch(_parent(name))
+
     def replace(self, name: str, staged: Staged) -> None:
         """Replace the file *name* with *staged* so that readers see the old bytes or the new."""
         data = b"".join(staged.data())
@@ -345,6 +420,19 @@ class Tree:
         """Make *data* the content of the file *name* in one step."""
         # writebytes() truncates and then writes: a reader in between would
         # get an empty or short file. A sibling renamed over it is atomic.
+        target = self._on_disk(name)
+        if target is not None:
+            if os.path.isdir(target):
+                raise is_a_directory(name)
+            with _naming(name):
+                unnamed = Unnamed(self._disk_parents(name, target))
+                try:
+                    unnamed.write((data,))
+                    unnamed.replace(target)
+                finally:
+                    unnamed.close()
+            note_write(self.fs)
+            return
         path = self.path(name)
         directory, base = path.rsplit("/", 1)
         part = f"{directory}/.{base}.{uuid.uuid4().hex}.part"
@@ -418,6 +506,19 @@ class Tree:
         if self.root:
             self.fs.makedirs(self.root, recreate=True)
         note_write(self.fs)
+
+
+@contextmanager
+def _naming(name: str) -> Iterator[None]:
+    """Make an OS error raised in the block name the storage name *name*."""
+    try:
+        yield
+    except NameTaken:
+        raise
+    except OSError as exc:
+        if exc.filename == name or exc.errno is None:
+            raise
+        raise type(exc)(exc.errno, exc.strerror, name) from None
 
 
 def _parent(name: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import io
 import os
 import threading
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from ._entries import tree_class
 from ._errors import FileInPathError, NameTaken, PathDoesNotExist
 from ._files import LegacyTimes, StorageFile, chunks_of, size_hint
 from ._fs import FS, MemoryFS
+from ._handle import text
 from ._limits import limited
 from ._names import DjangoNaming, binary_mode, join_url, normalize_name, overrides_any
 from ._options import (
@@ -162,7 +162,7 @@ class FSStorage(StorageAssertions, LegacyTimes, DjangoNaming, StorageSettingsMix
         if mode == "rb":
             return self._tree.open(name, mode)
         handle = self._tree.open(name, binary_mode(mode))
-        return handle if "b" in mode else io.TextIOWrapper(handle, encoding="utf-8")
+        return handle if "b" in mode else text(handle, mode)
 
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
         """Save *content* as *name*, or as a free name like it; return the name used."""

@@ -25,6 +25,14 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# The differential handle machine (tests/test_handles.py): 500 sequences in a
+# normal run; `nox -s handles` sets INMEMORYSTORAGE_HANDLE_EXAMPLES=20000.
+settings.register_profile(
+    "handles",
+    settings.default,
+    max_examples=int(os.environ.get("INMEMORYSTORAGE_HANDLE_EXAMPLES", "500")),
+    stateful_step_count=40,
+)
 
 
 @pytest.fixture

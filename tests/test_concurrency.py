@@ -1,6 +1,7 @@
 """Threads share one storage: no file is lost, mixed up, torn or broken by a race."""
 
 import json
+import os
 import sys
 import threading
 import urllib.request
@@ -239,3 +240,47 @@ def test_an_fs_url_is_opened_once_however_the_first_use_comes():
     assert len(storage.listdir("")[1]) == THREADS
     with override_settings(MEDIA_URL="/elsewhere/"):  # clears the storage's caches
         assert len(storage.listdir("")[1]) == THREADS
+
+
+# Saves per thread: enough for a lister to catch a half-written file every time.
+WHOLE_ROUNDS = 20
+
+
+def test_a_real_folder_lists_a_file_only_once_it_is_whole(tmp_path):
+    storage = FSStorage(fs=f"osfs://{tmp_path}", allow_overwrite=False)
+    overwriting = FSStorage(fs=f"osfs://{tmp_path}", allow_overwrite=True)
+    data = b"0123456789" * 100_000  # 1 MB: streamed in many chunks
+    storage.save("up/first.bin", ContentFile(data))
+    done = threading.Event()
+    seen: list[object] = []
+
+    def list_while_saving() -> None:
+        while not done.is_set():
+            for name in storage.listdir("up")[1]:
+                if not name.endswith(".bin"):
+                    seen.append(name)  # a partial file's own name
+                elif (size := os.path.getsize(tmp_path / "up" / name)) != len(data):
+                    seen.append((name, size))  # a file listed before it was whole
+
+    def save(thread: int) -> None:
+        for _ in range(WHOLE_ROUNDS):
+            if thread % 2:
+                overwriting.save("up/replaced.bin", ContentFile(data))
+            else:
+                storage.save("up/new.bin", ContentFile(data))
+
+    lister = threading.Thread(target=list_while_saving)
+    lister.start()
+    try:
+        assert run_threads(4, save) == []
+    finally:
+        done.set()
+        lister.join()
+    assert seen == []
+    files = storage.listdir("up")[1]
+    assert (
+        len(files) == 1 + 1 + 2 * WHOLE_ROUNDS
+    )  # first, replaced, and each new one under its own name
+    for name in files:
+        with storage.open(f"up/{name}") as handle:
+            assert handle.read() == data

@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 
 import pytest
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
-from django.core.files.storage import Storage
+from django.core.files.storage import FileSystemStorage, Storage
 
 from inmemorystorage_fs import InMemoryStorage, _entries, _snapshot
 
@@ -230,3 +231,22 @@ def test_a_subclass_naming_its_own_way_is_asked() -> None:
             return "renamed-" + name
 
     assert Renaming().save("a.txt", ContentFile(b"x")) == "renamed-a.txt"
+
+
+@pytest.mark.parametrize("declared", [2**40, 2**31])
+def test_a_content_declaring_an_absurd_size_saves_its_real_bytes(tmp_path, declared):
+    ours, on_disk = InMemoryStorage(), FileSystemStorage(location=tmp_path)
+    saved = []
+    tracemalloc.start()
+    try:
+        for storage in (ours, on_disk):
+            content = ContentFile(b"abcd", name="f.bin")
+            content.size = declared  # what a wrong or hostile upload may say
+            name = storage.save("f.bin", content)
+            with storage.open(name, "rb") as handle:
+                saved.append((name, handle.read(), storage.size(name)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert saved[0] == saved[1] == ("f.bin", b"abcd", 4)
+    assert peak < _entries._RESERVE_AT_MOST + 1024 * 1024  # never the declared size

@@ -95,17 +95,23 @@ def test_writes_through_write_handles_count(mode):
 def test_appending_counts_and_rewriting_in_place_does_not():
     storage = InMemoryStorage(max_size=10)
     storage.save("f.txt", ContentFile(b"01234"))
-    with storage.open("f.txt", "ab") as handle:
-        handle.write(b"56789")
-        with pytest.raises(OSError) as exc_info:
-            handle.write(b"!")
+    handle = storage.open("f.txt", "ab")
+    handle.write(b"56789!")
+    # As on a full disk, the buffered bytes are refused when they are
+    # flushed, and close() tries them again. A write never lands in part.
+    with pytest.raises(OSError) as exc_info:
+        handle.flush()
     assert_full(exc_info, 10)
-    with storage.open("f.txt", "r+b") as handle:
-        handle.write(b"abcde")  # overwrites: the storage does not grow
-        with pytest.raises(OSError):
-            handle.seek(8)
-            handle.write(b"XYZ")  # one byte past the end
-    assert files_of(storage) == {"f.txt": b"abcde56789"}
+    with pytest.raises(OSError):
+        handle.close()
+    assert handle.closed
+    handle = storage.open("f.txt", "r+b")
+    handle.write(b"abcde")  # overwrites: the storage does not grow
+    handle.seek(8)
+    handle.write(b"XYZ")  # one byte past the end
+    with pytest.raises(OSError):
+        handle.close()
+    assert files_of(storage) == {"f.txt": b"abcde"}
 
 
 def test_truncate_cannot_grow_past_the_limit():
