@@ -266,13 +266,13 @@ def median_us(variants: dict[str, Variant], tests: int, rounds: int) -> dict[str
 
 def census(variant: Variant) -> tuple[int, int, int]:
     """Return what the innermost layer swaps in one test: aliases, fields, storages built."""
-    from inmemorystorage_fs import testing
+    from inmemorystorage_fs._layers import entered_layers
 
     seen: list[int] = []
     body = variant.body
 
     def recording(*args: Any) -> None:
-        swap = testing._layers[-1].swap
+        swap = entered_layers()[-1].swap
         assert swap is not None
         built = {id(s) for s in [*swap.storages.values(), *swap.field_storages.values()]}
         seen[:] = [len(swap.storages), len(swap.field_storages), len(built)]

@@ -22,9 +22,10 @@ from collections.abc import Iterable, Iterator
 from itertools import compress
 from typing import Literal, Protocol
 
+from ._changes import note_write
 from ._errors import is_a_directory, name_taken
 from ._fs import FS, MemoryFS, ResourceType, memoryfs
-from ._tree import LINK_RETRIES, Staged, Tree, note_write
+from ._tree import LINK_RETRIES, Staged, Tree
 
 __all__ = ["MEMORY_INTERNALS", "Entry", "EntryTree", "has_entries", "new_file", "tree_class"]
 

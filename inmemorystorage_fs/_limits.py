@@ -3,7 +3,7 @@
 The bytes in use are counted once, by walking the tree, and then kept up to
 date by the tree's own writes, so the room check costs the same with 10,000
 files as with 10. Every change made through any storage's tree counts as a
-change of its filesystem (``_tree.note_write``); when the filesystem's count
+change of its filesystem (``_changes.note_write``); when the filesystem's count
 is not the one this tree last accounted for, someone else wrote (another
 storage at the same persistent location, a rollback), and the next check
 counts again. Writes made on ``storage.filesystem`` directly bypass storages,
@@ -15,10 +15,11 @@ from __future__ import annotations
 import threading
 from typing import IO
 
+from ._changes import note_write, writes
 from ._errors import name_taken, no_space
 from ._fs import FS
 from ._handle import Limit, Lock, Locks
-from ._tree import Staged, Tree, note_write, writes
+from ._tree import Staged, Tree
 
 __all__ = ["limited", "max_size_problem"]
 

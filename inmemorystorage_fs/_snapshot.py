@@ -17,9 +17,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from ._changes import note_write
 from ._entries import Entry, has_entries
 from ._fs import FS, ResourceType, memoryfs
-from ._tree import note_write
 
 __all__ = ["Snapshot", "graft_snapshot", "restore_snapshot", "take_snapshot"]
 

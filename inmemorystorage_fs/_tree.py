@@ -10,32 +10,27 @@ and comes back here whenever it cannot.
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 import uuid
-import weakref
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any
 
-from ._errors import NameTaken, file_in_path, is_a_directory, name_taken, os_error
+from ._changes import note_write
+from ._errors import file_in_path, is_a_directory, name_taken, os_error
 from ._fs import FS, OSFS, OpenerError, errors, open_fs
 from ._handle import Handle, Limit, Lock, Snapshot, buffered
-from ._whole import PART_NAME, Unnamed
+from ._whole import PART_NAME, create_whole, replace_whole
 
 __all__ = [
     "DELETE_RETRIES",
     "LINK_RETRIES",
     "Staged",
     "Tree",
-    "note_write",
     "open_folder",
     "open_url",
     "translate",
-    "writes",
 ]
 
 #: A concurrent delete can take a new file's parent directories between their
@@ -56,23 +51,6 @@ _FILE_IO_MODES = {
     "xb": "xb",
     "x+b": "xb+",
 }
-
-# Every change made through a tree counts one more change of its filesystem;
-# a max_size tree compares the count with the one it last accounted for, to
-# know whether anyone else wrote since (see _limits).
-_changes: weakref.WeakKeyDictionary[FS, int] = weakref.WeakKeyDictionary()
-_changes_lock = threading.Lock()
-
-
-def note_write(fs: FS) -> None:
-    """Record that *fs* changed (call it after the change)."""
-    with _changes_lock:
-        _changes[fs] = _changes.get(fs, 0) + 1
-
-
-def writes(fs: FS) -> int:
-    """Return how many changes of *fs* were recorded."""
-    return _changes.get(fs, 0)
 
 
 @dataclass(slots=True)
@@ -351,9 +329,10 @@ class Tree:
 
         Creation is exclusive, and a failure while writing leaves no file.
         """
-        target = self._on_disk(name)
+        target = self.disk_path(name)
         if target is not None:
-            self._add_on_disk(name, target, staged)
+            create_whole(self, name, target, staged, LINK_RETRIES)
+            self.touch(_parent(name))
             return
         with self.errors(name):
             try:
@@ -370,46 +349,12 @@ class Tree:
         finally:
             note_write(self.fs)
 
-    def _on_disk(self, name: str) -> str | None:
+    def disk_path(self, name: str) -> str | None:
         """Return *name*'s path on the OS, or None if the filesystem has none."""
         try:
             return str(self.fs.getsyspath(self.path(name)))
         except errors.NoSysPath:
             return None
-
-    def _disk_parents(self, name: str, target: str) -> str:
-        """Return the directory of *target*, created (with those above) if missing."""
-        directory = os.path.dirname(target)
-        if not os.path.isdir(directory):
-            with self.errors(name):
-                self.make_parents(name)
-        return directory
-
-    def _add_on_disk(self, name: str, target: str, staged: Staged) -> None:
-        """Write *staged* unnamed, then link it as *name*: it is listed only whole."""
-        root = self._on_disk("")
-        assert root is not None  # a filesystem with a path for a file has one for its root
-        with _naming(name):
-            # Written at the root, which a concurrent delete leaves in place.
-            unnamed = Unnamed(root)
-            try:
-                unnamed.write(staged.data())
-                for attempt in range(LINK_RETRIES):
-                    self._disk_parents(name, target)
-                    try:
-                        unnamed.link(target)
-                        break
-                    except FileExistsError:
-                        # The caller may try another name, or replace: with these bytes.
-                        staged.chunks = iter(unnamed.contents())
-                        raise name_taken(name) from None
-                    except FileNotFoundError:
-                        if attempt == LINK_RETRIES - 1:
-                            raise  # something keeps deleting the parents
-            finally:
-                unnamed.close()
-                note_write(self.fs)
-        self.touch(_parent(name))
 
     def replace(self, name: str, staged: Staged) -> None:
         """Replace the file *name* with *staged* so that readers see the old bytes or the new."""
@@ -420,17 +365,9 @@ class Tree:
         """Make *data* the content of the file *name* in one step."""
         # writebytes() truncates and then writes: a reader in between would
         # get an empty or short file. A sibling renamed over it is atomic.
-        target = self._on_disk(name)
+        target = self.disk_path(name)
         if target is not None:
-            if os.path.isdir(target):
-                raise is_a_directory(name)
-            with _naming(name):
-                unnamed = Unnamed(self._disk_parents(name, target))
-                try:
-                    unnamed.write((data,))
-                    unnamed.replace(target)
-                finally:
-                    unnamed.close()
+            replace_whole(self, name, target, data)
             note_write(self.fs)
             return
         path = self.path(name)
@@ -506,19 +443,6 @@ class Tree:
         if self.root:
             self.fs.makedirs(self.root, recreate=True)
         note_write(self.fs)
-
-
-@contextmanager
-def _naming(name: str) -> Iterator[None]:
-    """Make an OS error raised in the block name the storage name *name*."""
-    try:
-        yield
-    except NameTaken:
-        raise
-    except OSError as exc:
-        if exc.filename == name or exc.errno is None:
-            raise
-        raise type(exc)(exc.errno, exc.strerror, name) from None
 
 
 def _parent(name: str) -> str:

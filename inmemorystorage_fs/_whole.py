@@ -8,6 +8,9 @@ only once it holds every byte. Where ``O_TMPFILE`` is missing or its files
 cannot be linked (other systems, some sandboxes and overlay filesystems), the
 bytes go to a hidden part (``PART_NAME``) that trees leave out of listings,
 which is then linked under the name the same way, and removed.
+
+``create_whole()`` and ``replace_whole()`` are a tree's writes on a real disk:
+errors raised there name the storage name, as the tree's other errors do.
 """
 
 from __future__ import annotations
@@ -16,9 +19,17 @@ import errno
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-__all__ = ["PART_NAME", "Unnamed"]
+from ._changes import note_write
+from ._errors import NameTaken, is_a_directory, name_taken
+
+if TYPE_CHECKING:
+    from ._tree import Staged, Tree
+
+__all__ = ["PART_NAME", "Unnamed", "create_whole", "replace_whole"]
 
 #: The hidden sibling a partial file is written to where O_TMPFILE is missing.
 PART_NAME = re.compile(r"\..+\.[0-9a-f]{32}\.part")
@@ -120,3 +131,68 @@ def _read_all(fd: int) -> Iterable[bytes]:
     while chunk := os.pread(fd, _COPY_CHUNK, offset):
         offset += len(chunk)
         yield chunk
+
+
+def create_whole(tree: Tree, name: str, target: str, staged: Staged, retries: int) -> None:
+    """Write *staged* unnamed, then link it as *name* at *target*: it is listed only whole.
+
+    Raise ``NameTaken`` if the name is taken, with *staged* ready to be read
+    again; make the parents again up to *retries* times if a delete takes them.
+    """
+    root = tree.disk_path("")
+    assert root is not None  # a filesystem with a path for a file has one for its root
+    with _naming(name):
+        # Written at the root, which a concurrent delete leaves in place.
+        unnamed = Unnamed(root)
+        try:
+            unnamed.write(staged.data())
+            for attempt in range(retries):
+                _parents(tree, name, target)
+                try:
+                    unnamed.link(target)
+                    break
+                except FileExistsError:
+                    # The caller may try another name, or replace: with these bytes.
+                    staged.chunks = iter(unnamed.contents())
+                    raise name_taken(name) from None
+                except FileNotFoundError:
+                    if attempt == retries - 1:
+                        raise  # something keeps deleting the parents
+        finally:
+            unnamed.close()
+            note_write(tree.fs)
+
+
+def replace_whole(tree: Tree, name: str, target: str, data: bytes) -> None:
+    """Make *data* the content of *name* at *target* in one step."""
+    if os.path.isdir(target):
+        raise is_a_directory(name)
+    with _naming(name):
+        unnamed = Unnamed(_parents(tree, name, target))
+        try:
+            unnamed.write((data,))
+            unnamed.replace(target)
+        finally:
+            unnamed.close()
+
+
+def _parents(tree: Tree, name: str, target: str) -> str:
+    """Return the directory of *target*, created (with those above) if missing."""
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        with tree.errors(name):
+            tree.make_parents(name)
+    return directory
+
+
+@contextmanager
+def _naming(name: str) -> Iterator[None]:
+    """Make an OS error raised in the block name the storage name *name*."""
+    try:
+        yield
+    except NameTaken:
+        raise
+    except OSError as exc:
+        if exc.filename == name or exc.errno is None:
+            raise
+        raise type(exc)(exc.errno, exc.strerror, name) from None

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from ._layers import Layer
     from .storage import InMemoryStorage
-    from .testing import Layer
 
 __all__ = ["inmemory_storage"]
 
@@ -261,21 +261,21 @@ class _Layers:
         It starts from *base* (a layer's ``state()``) if given, else empty or,
         with *inherit*, from the files of the layer it is entered in.
         """
-        from . import testing
+        from ._layers import INHERIT, Layer, checked_options, seed_files
 
         options = _options(node) if marked else None
         if options is not None:
-            split = testing.checked_options(options)
+            split = checked_options(options)
         else:
             if self._split is None:
                 configured = _rooted(self.config, _configured(self.config))
-                self._split = testing.checked_options(configured)
+                self._split = checked_options(configured)
             split = self._split
         if split[0].seed is not None:
-            testing.seed_files(split[0].seed)  # a missing folder fails here too
+            seed_files(split[0].seed)  # a missing folder fails here too
         if base is None and inherit:
-            base = testing.INHERIT
-        return testing.Layer(None, base, split)
+            base = INHERIT
+        return Layer(None, base, split)
 
     def _enter_due(self, depth: int) -> None:
         while self.due and self.due[0][0] <= depth:
@@ -402,10 +402,10 @@ def inmemory_storage(request: pytest.FixtureRequest) -> Iterator[InMemoryStorage
         return
     # Asked for by request.getfixturevalue() in a test collection did not see
     # using it (or by a test of an InMemoryStorageMixin class).
-    from . import testing
+    from ._layers import INHERIT, Layer
 
     options = _options(request.node) or _rooted(request.config, _configured(request.config))
-    layer = testing.Layer(options, testing.INHERIT)
+    layer = Layer(options, INHERIT)
     with layer as storage:
         layers.own[request.node.nodeid] = layer
         try:

@@ -17,7 +17,6 @@ from django.core.files.storage import Storage
 from django.core.files.storage.mixins import StorageSettingsMixin
 from django.core.files.utils import validate_file_name
 from django.utils.deconstruct import deconstructible
-from django.utils.functional import cached_property
 
 from . import _export, _persist
 from ._assertions import StorageAssertions
@@ -36,7 +35,7 @@ from ._options import (
     reject_unknown,
 )
 from ._persist import clear_persistent_fs
-from ._snapshot import Snapshot, restore_snapshot, take_snapshot
+from ._pickling import PicklesFiles, PicklesOptions
 from ._tree import Tree, open_url
 
 __all__ = [
@@ -59,7 +58,9 @@ class Place(NamedTuple):
 
 
 @deconstructible(path="inmemorystorage_fs.FSStorage")
-class FSStorage(StorageAssertions, LegacyTimes, DjangoNaming, StorageSettingsMixin, Storage):
+class FSStorage(
+    StorageAssertions, LegacyTimes, DjangoNaming, PicklesOptions, StorageSettingsMixin, Storage
+):
     """A Django storage over any PyFilesystem2 filesystem (an ``FS`` or an FS URL)."""
 
     #: The setting ``base_url`` defaults to; the static files storages use STATIC_URL.
@@ -302,35 +303,13 @@ class FSStorage(StorageAssertions, LegacyTimes, DjangoNaming, StorageSettingsMix
         prefix = normalize_name(into, self._anchor)
         return _export.load(self._tree, source, prefix, _export.load_limit(limit))
 
-    # -- pickling -----------------------------------------------------------
-
-    def __getstate__(self) -> dict[str, Any]:
-        if isinstance(self._fs_option, FS):
-            raise TypeError(
-                f"{type(self).__name__} over an FS object cannot be pickled; "
-                "give it an FS URL (such as 'osfs:///srv/media') instead."
-            )
-        cached = {
-            attr
-            for cls in type(self).__mro__
-            for attr, value in vars(cls).items()
-            if isinstance(value, cached_property)
-        }
-        # Cached values follow the settings where the storage is unpickled.
-        skip = cached | {"_lock", "_opened_fs"}
-        return {key: value for key, value in self.__dict__.items() if key not in skip}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._start()
-
 
 #: The cached attributes that depend on where the storage is.
 LOCATION_CACHES = ("base_location", "location", "_anchor", "_tree")
 
 
 @deconstructible(path="inmemorystorage_fs.InMemoryStorage")
-class InMemoryStorage(FSStorage):
+class InMemoryStorage(PicklesFiles, FSStorage):
     """A storage keeping files in memory: its own MemoryFS, or a view of the process's."""
 
     _cached_by_setting: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -432,20 +411,6 @@ class InMemoryStorage(FSStorage):
         if self.persist:
             return _persist.view(self._persistent_root())
         return self._own()
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        own = state.pop("_own_fs", None)
-        if own is not None and not self.persist:
-            state["_files"] = take_snapshot(own)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        files: Snapshot | None = state.pop("_files", None)
-        super().__setstate__(state)
-        self._own_fs = None
-        if files is not None:
-            restore_snapshot(self._own(), files)
 
 
 def is_in_memory(storage: object) -> bool:

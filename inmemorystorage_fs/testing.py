@@ -11,255 +11,51 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
-import sys
-import threading
 import unittest
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-# Django's own receiver resets the default storage when STORAGES changes; it
-# must be connected before ours, which puts the fresh storage back.
-import django.test.signals  # noqa: F401
-from django.conf import settings
-from django.core.files.storage import Storage, storages
-from django.core.signals import setting_changed
+from django.core.files.storage import storages
 
-from ._dumps import DUMP_DIR_ENV, dump_files, point_to, set_dump_dir
-from ._errors import no_space
-from ._liveserver import serving, stop_serving
-from ._persist import clear_persistent_fs, persistent_fs, shared_fs
-from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
-from ._strict import RealStorageUsed, Strictness, StrictScope, allowed_classes
-from ._strict import enter as enter_strict
-from ._strict import leave as leave_strict
-from ._swaps import RESERVED, Swap, TestingOptions, split_options
+from ._dumps import DUMP_DIR_ENV, dump_files, point_to
+from ._layers import INHERIT, Layer, State, checked_options
+from ._strict import RealStorageUsed
+from ._swaps import RESERVED
 from .storage import FSStorage, InMemoryStorage
+
+if TYPE_CHECKING:
+    from ._runner import DiscoverRunner
 
 __all__ = [
     "DUMP_DIR_ENV",
+    "INHERIT",
     "RESERVED",
     "DiscoverRunner",
     "InMemoryStorageMixin",
+    "Layer",
     "RealStorageUsed",
     "fresh_storage",
 ]
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-#: A layer's base that means: start from the innermost layer's files.
-INHERIT = object()
-# Settings whose change makes Django forget the default storage.
-_RESET_BY = frozenset({"STORAGES", "STATIC_ROOT", "STATIC_URL", "DEFAULT_FILE_STORAGE"})
-
-
-class _State:
-    """What a storage and the process-wide filesystem held at one moment."""
-
-    __slots__ = ("own", "seed", "world")
-
-    def __init__(self, world: Snapshot | None, own: Snapshot | None, seed: str | None) -> None:
-        self.world = world  # the process-wide filesystem (None: not created yet)
-        self.own = own  # the storage's own MemoryFS (None: it persists, so it is the world)
-        self.seed = seed  # the seed the files started from, if any
-
-
-class Layer:
-    """The fresh storages of one scope, installed on enter and removed on exit.
-
-    *options* are ``fresh_storage()``'s: the reserved ``aliases``, ``fields``,
-    ``strict`` and ``allow``, and the default storage's own options (or
-    *split*, what ``split_options()`` made of them). ``enter()`` leaves the
-    default storage to be made on first use when it is the only one swapped
-    and no seed is planted: ``storage`` makes it.
-    """
-
-    def __init__(
-        self,
-        options: dict[str, Any] | None = None,
-        base: _State | object | None = None,
-        split: tuple[TestingOptions, dict[str, Any]] | None = None,
-    ) -> None:
-        self.testing, self._storage_options = split or split_options(options or {})
-        self._base = base
-        self.swap: Swap | None = None
-        self._strict: StrictScope | None = None
-        self._inherited: _State | None = None
-
-    def __enter__(self) -> InMemoryStorage:
-        self.enter()
-        assert self.swap is not None
-        return self.swap.default_storage()
-
-    def enter(self) -> None:
-        """Install this layer's storages (the default one lazily, where it can be)."""
-        with _scope_lock:  # threads entering and leaving scopes take turns
-            self._enter()
-
-    def _enter(self) -> None:
-        base = self._base
-        if base is INHERIT:
-            base = _layers[-1].state() if _layers else None
-        inherited = self._inherited = base if isinstance(base, _State) else None
-        seed = self.testing.seed
-        swap = Swap(self.testing, self._storage_options, lazy=seed is None, on_build=self._prepare)
-        world = persistent_fs()
-        self._world_before = take_snapshot(world) if world is not None else None
-        if inherited is not None and inherited.world is not None:
-            restore_snapshot(shared_fs(), inherited.world)
-        else:
-            # Persistent storages share this filesystem, so emptying it (not
-            # creating another) is what makes a test fresh.
-            clear_persistent_fs()
-        self.swap = swap
-        swap.install()
-        self._seed = seed if seed is not None else getattr(inherited, "seed", None)
-        self._storages_setting = _storages_setting()
-        if self.testing.strict:
-            level: Strictness = "all" if self.testing.strict == "all" else "writes"
-            allow = allowed_classes(self.testing.allow)
-            self._strict = StrictScope(level, allow, swap.origins)
-            enter_strict(self._strict)
-        _layers.append(self)
-        self._served: Callable[[], Iterable[Storage]] | None
-        self._served = serving(self._served_storages)
-
-    def _prepare(self, storage: InMemoryStorage) -> None:
-        """Give the default storage, just made, the files it starts with."""
-        inherited = self._inherited
-        if inherited is not None and inherited.own is not None and not storage.persist:
-            restore_snapshot(storage.filesystem, inherited.own)
-        seed = self.testing.seed
-        if seed is not None and not (inherited is not None and inherited.seed == seed):
-            _plant(storage, seed)
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.exit()
-
-    def exit(self) -> None:
-        """Remove this layer's storages and put back what they replaced."""
-        with _scope_lock:
-            self._exit()
-
-    def _exit(self) -> None:
-        # Left before a later layer (threads, tasks): the later one puts the
-        # process-wide filesystem back to what it was before this one.
-        later = _layers[_layers.index(self) + 1 :] if self in _layers else []
-        if self in _layers:
-            _layers.remove(self)
-        if self._served is not None:
-            stop_serving(self._served)
-        if self._strict is not None:
-            leave_strict(self._strict)
-        if self.swap is not None:
-            self.swap.restore()
-            # Free this layer by reference counting, not by the garbage
-            # collector: the swap and the live server held bound methods of it.
-            self.swap.forget_builder()
-        self._served = None
-        if later:
-            later[0]._world_before = self._world_before
-            return
-        world = persistent_fs()
-        if self._world_before is not None:
-            restore_snapshot(shared_fs(), self._world_before)
-        elif world is not None:
-            clear_persistent_fs()
-
-    @property
-    def storage(self) -> InMemoryStorage | None:
-        """Return the default storage, made now if it was left for first use (None: no enter)."""
-        return None if self.swap is None else self.swap.default_storage()
-
-    def state(self) -> _State:
-        """Return a snapshot of this layer's storages and of the process-wide filesystem."""
-        assert self.swap is not None, "the layer is not entered"
-        world = persistent_fs()
-        world_files = take_snapshot(world) if world is not None else None
-        storage = self.swap.storages.get("default")
-        if storage is None:  # never made: it holds what it would have started with
-            own = self._inherited.own if self._inherited is not None else None
-        elif storage.persist or storage._own_fs is None:
-            own = None  # its files are in the world, or it never held any
-        else:
-            own = take_snapshot(storage._own_fs)
-        return _State(world_files, own, self._seed)
-
-    def _served_storages(self) -> list[InMemoryStorage]:
-        # The default storage is made for a request that comes first, as it
-        # would have been made for the test: a name it lacks goes to the disk.
-        storages = [self.storage, *self.named_storages().values()]
-        return list({id(s): s for s in storages if s is not None}.values())
-
-    def named_storages(self) -> dict[str, InMemoryStorage]:
-        """Return each storage this layer made, by alias or ``app_label.Model.field``."""
-        if self.swap is None:
-            return {}
-        return {**self.swap.storages, **self.swap.field_storages}
-
-
-_layers: list[Layer] = []
-_scope_lock = threading.RLock()
 # This thread's or task's open fresh_storage() blocks, innermost last: a
 # fresh_storage entered by several leaves, in each, the layer entered there.
 _entered_here: ContextVar[tuple[tuple[fresh_storage, Layer], ...]] = ContextVar(
     "inmemorystorage_fs_entered", default=()
 )
-# seed source -> its files, read once per process
-_seeds: dict[str, Snapshot] = {}
-_seed_sizes: dict[str, int] = {}  # seed source -> the bytes of its files
 
 
-def checked_options(options: dict[str, Any]) -> tuple[TestingOptions, dict[str, Any]]:
-    """Return ``split_options(options)``, once a storage and a layer can be made of them."""
-    testing, storage_options = split_options(options)
-    InMemoryStorage(**storage_options)
-    allowed_classes(testing.allow)
-    return testing, storage_options
+def __getattr__(name: str) -> Any:
+    # The runner imports Django's test runner, which fresh_storage and the
+    # mixin do not need: it is loaded when TEST_RUNNER (or an import) asks.
+    if name == "DiscoverRunner":
+        from . import _runner
 
-
-def seed_files(seed: str) -> Snapshot:
-    """Return the files of *seed*, read from it on first use only.
-
-    A seed is read as ``load()`` reads (``INMEMORYSTORAGE_LOAD_LIMIT`` bounds it).
-    """
-    snapshot = _seeds.get(seed)
-    if snapshot is None:
-        reader = InMemoryStorage()
-        reader.load(seed)
-        _seed_sizes[seed] = sum(reader.size(name) for name in reader.files())
-        snapshot = _seeds[seed] = take_snapshot(reader.filesystem)
-    return snapshot
-
-
-def _plant(storage: InMemoryStorage, seed: str) -> None:
-    """Give *storage* the files of *seed*, or raise ENOSPC if they pass its ``max_size``."""
-    snapshot = seed_files(seed)
-    size, max_size = _seed_sizes[seed], storage._max_size
-    if max_size is not None and size > max_size:
-        raise no_space(seed, size, max_size, 0)
-    if storage.persist:
-        graft_snapshot(shared_fs(), storage.location.replace(os.sep, "/").rstrip("/"), snapshot)
-    else:
-        restore_snapshot(storage.filesystem, snapshot)  # zero-copy: shares the bytes
-
-
-def _storages_setting() -> Any:
-    return getattr(settings, "STORAGES", None)
-
-
-def _reinstall(sender: Any, setting: str, **kwargs: Any) -> None:
-    # override_settings(STORAGES=...) inside a fresh storage wins for its block;
-    # once the setting is back to what it was, the fresh storages are back too.
-    if _layers and setting in _RESET_BY:
-        top = _layers[-1]
-        if top.swap is not None and _storages_setting() == top._storages_setting:
-            top.swap.reinstall()
-
-
-setting_changed.connect(_reinstall, dispatch_uid="inmemorystorage_fs.testing._reinstall")
+        return _runner.DiscoverRunner
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class fresh_storage:  # lower case: used like override_settings
@@ -383,7 +179,7 @@ class InMemoryStorageMixin(_TestCaseBase):
     storage: InMemoryStorage
     _inmemory_layer: Layer
     _inmemorystorage_mixin: ClassVar[bool] = True  # the pytest plugin reads this
-    _inmemory_class_state: ClassVar[_State | None] = None
+    _inmemory_class_state: ClassVar[State | None] = None
     _inmemory_class_layer: ClassVar[Layer | None] = None
 
     @classmethod
@@ -413,7 +209,7 @@ class InMemoryStorageMixin(_TestCaseBase):
         layer.__exit__(None, None, None)
 
     @classmethod
-    def _inmemory_class_files(cls) -> _State | None:
+    def _inmemory_class_files(cls) -> State | None:
         """Return the class's files, snapshotted when its first test starts."""
         # Not at the end of our setUpClass: a subclass's setUpClass saves its
         # files after calling ours. By the first test every setUpClass is done.
@@ -500,147 +296,3 @@ class _FailureWatcher:
         if err is not None:
             self._failed(err)
         self._result.addSubTest(test, subtest, err)
-
-
-# -- a Django test runner --------------------------------------------------------
-
-#: The setting the runner reads: {"aliases": ..., "fields": ..., "strict": ..., "allow": ...}.
-TESTING_SETTING = "INMEMORYSTORAGE_TESTING"
-
-_Frozen = tuple[tuple[str, Any], ...]
-_scoped_classes: dict[tuple[type, _Frozen], type] = {}
-
-
-def _freeze(options: dict[str, Any]) -> _Frozen:
-    """Return *options* as a hashable, picklable tuple."""
-    return tuple(
-        sorted(
-            (k, tuple(v) if isinstance(v, (list, set, frozenset)) else v)
-            for k, v in options.items()
-        )
-    )
-
-
-def _scoped(cls: type, options: _Frozen) -> type:
-    """Return *cls* with ``InMemoryStorageMixin`` and *options*, made once per process."""
-    key = (cls, options)
-    found = _scoped_classes.get(key)
-    if found is None:
-        attrs = {
-            "__module__": cls.__module__,
-            "__qualname__": cls.__qualname__,
-            "__doc__": cls.__doc__,
-            "inmemory_storage_options": dict(options),
-            "_inmemory_scoped": (cls, options),
-            "__reduce_ex__": _reduce_scoped,
-        }
-        found = _scoped_classes.setdefault(
-            key, type(cls.__name__, (InMemoryStorageMixin, cls), attrs)
-        )
-    return found
-
-
-def _reduce_scoped(test: Any, protocol: Any) -> tuple[Any, ...]:
-    # --parallel pickles tests to its workers: send the original class, which
-    # pickles by name, and build the scoped one again there.
-    cls, options = type(test)._inmemory_scoped
-    return _rebuild_scoped, (cls, options, dict(test.__dict__))
-
-
-def _rebuild_scoped(cls: type, options: _Frozen, state: dict[str, Any]) -> Any:
-    scoped: Any = _scoped(cls, options)
-    test = scoped.__new__(scoped)
-    test.__dict__.update(state)
-    return test
-
-
-def _tests_of(suite: Any) -> list[unittest.TestCase]:
-    """Return every test in *suite*, a (parallel) test suite."""
-    found: list[unittest.TestCase] = []
-    pending = [suite]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, unittest.TestCase):
-            found.append(item)
-        else:
-            pending.extend(getattr(item, "subsuites", None) or list(item))
-    return found
-
-
-def _runner_base() -> type:
-    from django.test.runner import DiscoverRunner as DjangoDiscoverRunner
-
-    return DjangoDiscoverRunner
-
-
-class DiscoverRunner(_runner_base()):  # type: ignore[misc]
-    """Django's ``DiscoverRunner``, giving every test fresh in-memory storages.
-
-    ``TEST_RUNNER = "inmemorystorage_fs.testing.DiscoverRunner"``. What goes
-    in memory comes from the ``INMEMORYSTORAGE_TESTING`` setting (the keys of
-    ``fresh_storage()``'s reserved options); files roll back like the database.
-    """
-
-    def __init__(
-        self,
-        *args: Any,
-        inmemorystorage_dump: str | None = None,
-        inmemorystorage_strict: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.inmemorystorage_dump = inmemorystorage_dump
-        self.inmemorystorage_strict = inmemorystorage_strict
-
-    @classmethod
-    def add_arguments(cls, parser: Any) -> None:
-        super().add_arguments(parser)
-        parser.add_argument(
-            "--inmemorystorage-dump",
-            metavar="DIR",
-            help="Export each failed test's files to DIR/<test id>/.",
-        )
-        parser.add_argument(
-            "--inmemorystorage-strict",
-            action="store_true",
-            help="Fail a test that writes to a storage that is not in memory.",
-        )
-
-    def storage_options(self) -> dict[str, Any]:
-        """Return the options of every test's layer: the setting, then the flags."""
-        options = dict(getattr(settings, TESTING_SETTING, None) or {})
-        if self.inmemorystorage_strict and options.get("strict") != "all":
-            options["strict"] = True
-        split_options(options)  # a bad setting fails before any test runs
-        return options
-
-    def setup_test_environment(self, **kwargs: Any) -> None:
-        super().setup_test_environment(**kwargs)
-        configured = self.inmemorystorage_dump or os.environ.get(DUMP_DIR_ENV)
-        if configured:
-            # Resolved once, here: a test may change the working directory.
-            set_dump_dir(configured)
-            os.environ[DUMP_DIR_ENV] = os.path.abspath(configured)  # for spawned workers
-
-    def build_suite(self, *args: Any, **kwargs: Any) -> Any:
-        suite = super().build_suite(*args, **kwargs)
-        options = _freeze(self.storage_options())
-        for test in _tests_of(suite):
-            if not isinstance(test, InMemoryStorageMixin):
-                test.__class__ = _scoped(type(test), options)
-        return suite
-
-    def suite_result(self, suite: Any, result: Any, **kwargs: Any) -> Any:
-        used = sorted(
-            {
-                line.split("RealStorageUsed: ", 1)[1]
-                for _test, text in [*result.failures, *result.errors]
-                for line in str(text).splitlines()
-                if "RealStorageUsed: " in line
-            }
-        )
-        if used:
-            print(f"\ninmemorystorage_fs: {len(used)} use(s) of a real storage:", file=sys.stderr)
-            for message in used:
-                print(f"  - {message}", file=sys.stderr)
-        return super().suite_result(suite, result, **kwargs)

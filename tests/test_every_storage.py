@@ -123,9 +123,9 @@ def test_staticfiles_is_swapped_only_when_named() -> None:
 
 def fresh_storage_aliases() -> list[str]:
     """Return the aliases whose storage the innermost layer installed."""
-    from inmemorystorage_fs import testing
+    from inmemorystorage_fs._layers import entered_layers
 
-    swap = testing._layers[-1].swap
+    swap = entered_layers()[-1].swap
     assert swap is not None
     return list(swap.storages)
 

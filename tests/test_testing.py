@@ -549,6 +549,6 @@ def test_django_test_runner_isolates_and_dumps(tmp_path: Path, parallel: list[st
 
 
 def test_no_helper_above_left_its_storage_installed() -> None:
-    from inmemorystorage_fs import testing
+    from inmemorystorage_fs._layers import entered_layers
 
-    assert testing._layers == []
+    assert entered_layers() == []

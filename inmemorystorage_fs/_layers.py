@@ -1,0 +1,246 @@
+"""``Layer``: the fresh storages of one scope, and the stack of scopes entered.
+
+A layer installs, on enter, the in-memory storages its options ask for (the
+default one made on first use where it can be), restores the files it starts
+with (a seed, or an earlier layer's ``State``) and the process-wide
+filesystem, and on exit puts back what it replaced. ``fresh_storage()``,
+``InMemoryStorageMixin``, the runner and the pytest plugin all enter layers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+# Django's own receiver resets the default storage when STORAGES changes; it
+# must be connected before ours, which puts the fresh storage back.
+import django.test.signals  # noqa: F401
+from django.conf import settings
+from django.core.files.storage import Storage
+from django.core.signals import setting_changed
+
+from ._errors import no_space
+from ._liveserver import serving, stop_serving
+from ._persist import clear_persistent_fs, persistent_fs, shared_fs
+from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
+from ._strict import Strictness, StrictScope, allowed_classes
+from ._strict import enter as enter_strict
+from ._strict import leave as leave_strict
+from ._swaps import Swap, TestingOptions, split_options
+from .storage import InMemoryStorage
+
+__all__ = ["INHERIT", "Layer", "State", "checked_options", "entered_layers", "seed_files"]
+
+#: A layer's base that means: start from the innermost layer's files.
+INHERIT = object()
+# Settings whose change makes Django forget the default storage.
+_RESET_BY = frozenset({"STORAGES", "STATIC_ROOT", "STATIC_URL", "DEFAULT_FILE_STORAGE"})
+
+
+class State:
+    """What a storage and the process-wide filesystem held at one moment."""
+
+    __slots__ = ("own", "seed", "world")
+
+    def __init__(self, world: Snapshot | None, own: Snapshot | None, seed: str | None) -> None:
+        self.world = world  # the process-wide filesystem (None: not created yet)
+        self.own = own  # the storage's own MemoryFS (None: it persists, so it is the world)
+        self.seed = seed  # the seed the files started from, if any
+
+
+class Layer:
+    """The fresh storages of one scope, installed on enter and removed on exit.
+
+    *options* are ``fresh_storage()``'s: the reserved ``aliases``, ``fields``,
+    ``strict`` and ``allow``, and the default storage's own options (or
+    *split*, what ``split_options()`` made of them). ``enter()`` leaves the
+    default storage to be made on first use when it is the only one swapped
+    and no seed is planted: ``storage`` makes it.
+    """
+
+    def __init__(
+        self,
+        options: dict[str, Any] | None = None,
+        base: State | object | None = None,
+        split: tuple[TestingOptions, dict[str, Any]] | None = None,
+    ) -> None:
+        self.testing, self._storage_options = split or split_options(options or {})
+        self._base = base
+        self.swap: Swap | None = None
+        self._strict: StrictScope | None = None
+        self._inherited: State | None = None
+
+    def __enter__(self) -> InMemoryStorage:
+        self.enter()
+        assert self.swap is not None
+        return self.swap.default_storage()
+
+    def enter(self) -> None:
+        """Install this layer's storages (the default one lazily, where it can be)."""
+        with _scope_lock:  # threads entering and leaving scopes take turns
+            self._enter()
+
+    def _enter(self) -> None:
+        base = self._base
+        if base is INHERIT:
+            base = _layers[-1].state() if _layers else None
+        inherited = self._inherited = base if isinstance(base, State) else None
+        seed = self.testing.seed
+        swap = Swap(self.testing, self._storage_options, lazy=seed is None, on_build=self._prepare)
+        world = persistent_fs()
+        self._world_before = take_snapshot(world) if world is not None else None
+        if inherited is not None and inherited.world is not None:
+            restore_snapshot(shared_fs(), inherited.world)
+        else:
+            # Persistent storages share this filesystem, so emptying it (not
+            # creating another) is what makes a test fresh.
+            clear_persistent_fs()
+        self.swap = swap
+        swap.install()
+        self._seed = seed if seed is not None else getattr(inherited, "seed", None)
+        self._storages_setting = _storages_setting()
+        if self.testing.strict:
+            level: Strictness = "all" if self.testing.strict == "all" else "writes"
+            allow = allowed_classes(self.testing.allow)
+            self._strict = StrictScope(level, allow, swap.origins)
+            enter_strict(self._strict)
+        _layers.append(self)
+        self._served: Callable[[], Iterable[Storage]] | None
+        self._served = serving(self._served_storages)
+
+    def _prepare(self, storage: InMemoryStorage) -> None:
+        """Give the default storage, just made, the files it starts with."""
+        inherited = self._inherited
+        if inherited is not None and inherited.own is not None and not storage.persist:
+            restore_snapshot(storage.filesystem, inherited.own)
+        seed = self.testing.seed
+        if seed is not None and not (inherited is not None and inherited.seed == seed):
+            _plant(storage, seed)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.exit()
+
+    def exit(self) -> None:
+        """Remove this layer's storages and put back what they replaced."""
+        with _scope_lock:
+            self._exit()
+
+    def _exit(self) -> None:
+        # Left before a later layer (threads, tasks): the later one puts the
+        # process-wide filesystem back to what it was before this one.
+        later = _layers[_layers.index(self) + 1 :] if self in _layers else []
+        if self in _layers:
+            _layers.remove(self)
+        if self._served is not None:
+            stop_serving(self._served)
+        if self._strict is not None:
+            leave_strict(self._strict)
+        if self.swap is not None:
+            self.swap.restore()
+            # Free this layer by reference counting, not by the garbage
+            # collector: the swap and the live server held bound methods of it.
+            self.swap.forget_builder()
+        self._served = None
+        if later:
+            later[0]._world_before = self._world_before
+            return
+        world = persistent_fs()
+        if self._world_before is not None:
+            restore_snapshot(shared_fs(), self._world_before)
+        elif world is not None:
+            clear_persistent_fs()
+
+    @property
+    def storage(self) -> InMemoryStorage | None:
+        """Return the default storage, made now if it was left for first use (None: no enter)."""
+        return None if self.swap is None else self.swap.default_storage()
+
+    def state(self) -> State:
+        """Return a snapshot of this layer's storages and of the process-wide filesystem."""
+        assert self.swap is not None, "the layer is not entered"
+        world = persistent_fs()
+        world_files = take_snapshot(world) if world is not None else None
+        storage = self.swap.storages.get("default")
+        if storage is None:  # never made: it holds what it would have started with
+            own = self._inherited.own if self._inherited is not None else None
+        elif storage.persist or storage._own_fs is None:
+            own = None  # its files are in the world, or it never held any
+        else:
+            own = take_snapshot(storage._own_fs)
+        return State(world_files, own, self._seed)
+
+    def _served_storages(self) -> list[InMemoryStorage]:
+        # The default storage is made for a request that comes first, as it
+        # would have been made for the test: a name it lacks goes to the disk.
+        storages = [self.storage, *self.named_storages().values()]
+        return list({id(s): s for s in storages if s is not None}.values())
+
+    def named_storages(self) -> dict[str, InMemoryStorage]:
+        """Return each storage this layer made, by alias or ``app_label.Model.field``."""
+        if self.swap is None:
+            return {}
+        return {**self.swap.storages, **self.swap.field_storages}
+
+
+_layers: list[Layer] = []
+_scope_lock = threading.RLock()
+# seed source -> its files, read once per process
+_seeds: dict[str, Snapshot] = {}
+_seed_sizes: dict[str, int] = {}  # seed source -> the bytes of its files
+
+
+def entered_layers() -> list[Layer]:
+    """Return the layers entered and not yet left, innermost last."""
+    return list(_layers)
+
+
+def checked_options(options: dict[str, Any]) -> tuple[TestingOptions, dict[str, Any]]:
+    """Return ``split_options(options)``, once a storage and a layer can be made of them."""
+    testing, storage_options = split_options(options)
+    InMemoryStorage(**storage_options)
+    allowed_classes(testing.allow)
+    return testing, storage_options
+
+
+def seed_files(seed: str) -> Snapshot:
+    """Return the files of *seed*, read from it on first use only.
+
+    A seed is read as ``load()`` reads (``INMEMORYSTORAGE_LOAD_LIMIT`` bounds it).
+    """
+    snapshot = _seeds.get(seed)
+    if snapshot is None:
+        reader = InMemoryStorage()
+        reader.load(seed)
+        _seed_sizes[seed] = sum(reader.size(name) for name in reader.files())
+        snapshot = _seeds[seed] = take_snapshot(reader.filesystem)
+    return snapshot
+
+
+def _plant(storage: InMemoryStorage, seed: str) -> None:
+    """Give *storage* the files of *seed*, or raise ENOSPC if they pass its ``max_size``."""
+    snapshot = seed_files(seed)
+    size, max_size = _seed_sizes[seed], storage._max_size
+    if max_size is not None and size > max_size:
+        raise no_space(seed, size, max_size, 0)
+    if storage.persist:
+        graft_snapshot(shared_fs(), storage.location.replace(os.sep, "/").rstrip("/"), snapshot)
+    else:
+        restore_snapshot(storage.filesystem, snapshot)  # zero-copy: shares the bytes
+
+
+def _storages_setting() -> Any:
+    return getattr(settings, "STORAGES", None)
+
+
+def _reinstall(sender: Any, setting: str, **kwargs: Any) -> None:
+    # override_settings(STORAGES=...) inside a fresh storage wins for its block;
+    # once the setting is back to what it was, the fresh storages are back too.
+    if _layers and setting in _RESET_BY:
+        top = _layers[-1]
+        if top.swap is not None and _storages_setting() == top._storages_setting:
+            top.swap.reinstall()
+
+
+setting_changed.connect(_reinstall, dispatch_uid="inmemorystorage_fs._layers._reinstall")
