@@ -15,11 +15,12 @@ from django.core.exceptions import SuspiciousFileOperation
 
 from ._errors import no_space
 from ._fs import FS, MemoryFS, copy_fs, parse_fs_url
+from ._limits import byte_count_problem
 from ._names import normalize_name
 from ._snapshot import restore_snapshot, take_snapshot
 from ._tree import Tree, open_folder, open_url, translate
 
-__all__ = ["LOAD_LIMIT", "draw", "export", "load", "load_limit", "load_limit_problem"]
+__all__ = ["LOAD_LIMIT", "LOAD_LIMIT_NAME", "draw", "export", "load", "load_limit"]
 
 
 def export(tree: Tree, dest: str | os.PathLike[str] | FS, preserve_time: bool) -> str | FS:
@@ -70,6 +71,8 @@ def _copy(tree: Tree, dest_fs: FS, preserve_time: bool, shown: str) -> None:
 #: seeds hold kilobytes to a few megabytes; a zip bomb holds gigabytes (a
 #: 300 KB archive of zeros inflates to about 300 MB) and fails before it is read.
 LOAD_LIMIT = 100 * 1024 * 1024
+#: What errors call the load limit.
+LOAD_LIMIT_NAME = "a load limit"
 # Files are read a MiB at a time: few calls for big files, and a source that
 # holds more than it declared is stopped within a MiB of the limit.
 _CHUNK = 1024 * 1024
@@ -110,17 +113,10 @@ def load_limit(limit: int | None) -> int:
         from django.conf import settings
 
         limit = getattr(settings, "INMEMORYSTORAGE_LOAD_LIMIT", None)
-    problem = load_limit_problem(limit)
+    problem = byte_count_problem(limit, LOAD_LIMIT_NAME)
     if problem is not None:
         raise ValueError(problem)
     return LOAD_LIMIT if limit is None else limit
-
-
-def load_limit_problem(value: object) -> str | None:
-    """Return why *value* cannot be a load limit, or None if it can."""
-    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-        return None
-    return f"a load limit must be a number of bytes (an int >= 0) or None, not {value!r}."
 
 
 def load(tree: Tree, source: str | os.PathLike[str] | FS, prefix: str, limit: int) -> int:

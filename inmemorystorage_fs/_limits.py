@@ -20,18 +20,18 @@ from ._fs import FS
 from ._handle import Limit, Lock, Locks
 from ._tree import Staged, Tree, note_write, writes
 
-__all__ = ["limited", "max_size_problem"]
+__all__ = ["byte_count_problem", "limited"]
 
 # One lock for every storage with a max_size, so that two handles (perhaps of
 # two storages at one persistent location) cannot both take the last bytes.
 _limit_lock = threading.RLock()
 
 
-def max_size_problem(value: object) -> str | None:
-    """Return why *value* cannot be a ``max_size``, or None if it can."""
+def byte_count_problem(value: object, what: str) -> str | None:
+    """Return why *value* cannot be *what* (``max_size``, a load limit), or None if it can."""
     if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
         return None
-    return f"max_size must be a number of bytes (an int >= 0) or None, not {value!r}."
+    return f"{what} must be a number of bytes (an int >= 0) or None, not {value!r}."
 
 
 class _Limited(Tree):
@@ -128,9 +128,15 @@ class _Limited(Tree):
     def limit(self) -> Limit:
         return self
 
-    def grow(self, name: str, growth: int) -> None:
-        """Take *growth* bytes (negative: give them back) for *name*, or raise ENOSPC."""
+    def grow(self, file: IO[bytes], name: str, growth: int) -> None:
+        """Take *growth* bytes (negative: give them back) for *file*, opened as *name*."""
         # Handles call this holding handle_lock(), so _limit_lock is held.
+        if not self.holds(name, file):
+            # Deleted or replaced since it was opened: its bytes are in no
+            # listing, so they take no room (a disk frees them at close()).
+            # Count again rather than add: the name may hold a new file.
+            self._counted_at = -1
+            return
         self.check_room(name, growth)
         before = writes(self.fs)
         note_write(self.fs)

@@ -275,7 +275,9 @@ class Tree:
             else:
                 file = self._create(name, update)
         note_write(self.fs)
-        raw = Handle(file, name, _FILE_IO_MODES[mode], self.handle_lock(), self.limit())
+        raw = Handle(
+            file, name, _FILE_IO_MODES[mode], self.handle_lock(), self.limit(), self.seek_quietly
+        )
         return buffered(raw)
 
     def handle_lock(self) -> Lock:
@@ -286,6 +288,22 @@ class Tree:
     def limit(self) -> Limit | None:
         """Return what a handle asks for room before it grows a file (None: no limit)."""
         return None
+
+    def seek_quietly(self, file: IO[bytes], offset: int, whence: int) -> int:
+        """Move *file*'s position without recording an access; return the position."""
+        return file.seek(offset, whence)  # a disk's lseek() records none
+
+    def holds(self, name: str, file: IO[bytes]) -> bool:
+        """Return False if *file*, opened as *name*, is no longer the file at *name*."""
+        try:
+            opened = os.fstat(file.fileno())
+        except (OSError, ValueError):
+            return True  # no descriptor to compare: assume it still is
+        try:
+            current = os.stat(self.fs.getsyspath(self.path(name)))
+        except (OSError, errors.FSError):
+            return False  # deleted, or never on a disk with this path
+        return (opened.st_dev, opened.st_ino) == (current.st_dev, current.st_ino)
 
     def _create(self, name: str, mode: str) -> IO[bytes]:
         """Open *name* for writing with *mode*, creating its parents if missing."""
