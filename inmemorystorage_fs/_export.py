@@ -13,9 +13,8 @@ from typing import IO, Any, NamedTuple
 
 from django.core.exceptions import SuspiciousFileOperation
 
-from ._errors import no_space
 from ._fs import FS, MemoryFS, copy_fs, parse_fs_url
-from ._limits import byte_count_problem
+from ._limits import Reserved, byte_count_problem, reserve
 from ._names import normalize_name
 from ._snapshot import restore_snapshot, take_snapshot
 from ._tree import Tree, open_folder, open_url, translate
@@ -91,8 +90,7 @@ class _Room(NamedTuple):
     """How many bytes a load may write, and why no more."""
 
     limit: int
-    max_size: int | None
-    used: int  # by the storage, less the files the load replaces
+    reserved: Reserved  # what max_size leaves, kept for the load
 
     def check(self, total: int, shown: str) -> None:
         """Raise if loading *total* bytes from *shown* passes the limit or ``max_size``."""
@@ -103,8 +101,7 @@ class _Room(NamedTuple):
                 "or set INMEMORYSTORAGE_LOAD_LIMIT to raise it); nothing was loaded",
                 shown,
             )
-        if self.max_size is not None and self.used + total > self.max_size:
-            raise no_space(shown, total, self.max_size, self.used)
+        self.reserved.check(total, shown)
 
 
 def load_limit(limit: int | None) -> int:
@@ -131,25 +128,37 @@ def load(tree: Tree, source: str | os.PathLike[str] | FS, prefix: str, limit: in
     with _opened(source) as (reader, shown):
         planned = _plan(reader.entries(), prefix, shown)
         files = [(entry, name) for entry, name in planned if not entry.is_dir]
-        room = _room(tree, files, limit)
-        room.check(sum(entry.size or 0 for entry, _name in files), shown)
-        before = take_snapshot(tree.view())
-        try:
-            for entry, name in planned:
-                if entry.is_dir:
-                    tree.make_directory(name)
-            read = 0
-            for entry, name in files:
-                data = reader.read(entry.path, room, read)
-                read += len(data)
-                tree.write_whole(name, data)
-            for entry, name in planned:  # after the files, which move directory times
-                if entry.modified is not None:
-                    tree.set_modified(name, entry.modified)
-        except BaseException:
-            restore_snapshot(tree.view(), before)
-            raise
+        with reserve(tree, [name for _entry, name in files]) as reserved:
+            _write(tree, reader, planned, _Room(limit, reserved), shown)
         return len(files)
+
+
+def _write(
+    tree: Tree,
+    reader: _FSReader | _ZipReader,
+    planned: list[tuple[_Entry, str]],
+    room: _Room,
+    shown: str,
+) -> None:
+    """Write the *planned* entries of *reader* to *tree*, or nothing if any fails."""
+    files = [(entry, name) for entry, name in planned if not entry.is_dir]
+    room.check(sum(entry.size or 0 for entry, _name in files), shown)
+    before = take_snapshot(tree.view())
+    try:
+        for entry, name in planned:
+            if entry.is_dir:
+                tree.make_directory(name)
+        read = 0
+        for entry, name in files:
+            data = reader.read(entry.path, room, read)
+            read += len(data)
+            tree.write_whole(name, data)
+        for entry, name in planned:  # after the files, which move directory times
+            if entry.modified is not None:
+                tree.set_modified(name, entry.modified)
+    except BaseException:
+        restore_snapshot(tree.view(), before)
+        raise
 
 
 def _plan(entries: list[_Entry], prefix: str, shown: str) -> list[tuple[_Entry, str]]:
@@ -189,20 +198,6 @@ def _merged(shown: str, first: _Entry, second: _Entry, name: str) -> SuspiciousF
         f"{shown!r} holds {first.path!r} and {second.path!r}, which would both be {name!r} "
         "('\\' separates directories in storage names, as in Django's); nothing was loaded."
     )
-
-
-def _room(tree: Tree, files: list[tuple[_Entry, str]], limit: int) -> _Room:
-    """Return the room *tree* has for *files*, counting the bytes of those they replace."""
-    max_size: int | None = getattr(tree, "max_size", None)  # a max_size tree's
-    if max_size is None:
-        return _Room(limit, None, 0)
-    replaced = 0
-    for _entry, name in files:
-        try:
-            replaced += tree.size(name)
-        except OSError:
-            pass  # not there, or a directory (which the load will refuse to replace)
-    return _Room(limit, max_size, tree.used_bytes() - replaced)
 
 
 class _FSReader:

@@ -13,6 +13,8 @@ so the count sees them only after the next write through another storage.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import IO
 
 from ._errors import name_taken, no_space
@@ -20,7 +22,7 @@ from ._fs import FS
 from ._handle import Limit, Lock, Locks
 from ._tree import Staged, Tree, note_write, writes
 
-__all__ = ["byte_count_problem", "limited"]
+__all__ = ["Reserved", "byte_count_problem", "limited", "reserve"]
 
 # One lock for every storage with a max_size, so that two handles (perhaps of
 # two storages at one persistent location) cannot both take the last bytes.
@@ -32,6 +34,31 @@ def byte_count_problem(value: object, what: str) -> str | None:
     if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
         return None
     return f"{what} must be a number of bytes (an int >= 0) or None, not {value!r}."
+
+
+class Reserved:
+    """The room a storage keeps for one writer: ``max_size`` less its other files."""
+
+    __slots__ = ("max_size", "used")
+
+    def __init__(self, max_size: int | None, used: int) -> None:
+        self.max_size = max_size  # None: no limit
+        self.used = used
+
+    def check(self, total: int, shown: str) -> None:
+        """Raise ENOSPC if writing *total* bytes, shown as *shown*, would pass ``max_size``."""
+        if self.max_size is not None and self.used + total > self.max_size:
+            raise no_space(shown, total, self.max_size, self.used)
+
+
+@contextmanager
+def reserve(tree: Tree, replaced: Iterable[str]) -> Iterator[Reserved]:
+    """Keep *tree*'s room for the block's writes, which replace the files *replaced*."""
+    if isinstance(tree, _Limited):
+        with tree.reserve(replaced) as reserved:
+            yield reserved
+    else:
+        yield Reserved(None, 0)
 
 
 class _Limited(Tree):
@@ -127,6 +154,23 @@ class _Limited(Tree):
 
     def limit(self) -> Limit:
         return self
+
+    @contextmanager
+    def reserve(self, replaced: Iterable[str]) -> Iterator[Reserved]:
+        """Keep the room for the block's writes, which replace the files *replaced*."""
+        # No other save or handle write of any max_size storage can take the
+        # room until the block ends: they all wait for this lock.
+        with _limit_lock:
+            used = self._in_use()
+            for name in replaced:
+                try:
+                    used -= self.size(name)
+                except OSError:
+                    pass  # not there, or a directory (which the writer may not replace)
+            try:
+                yield Reserved(self.max_size, used)
+            finally:
+                self._counted_at = -1  # the block wrote without accounting
 
     def grow(self, file: IO[bytes], name: str, growth: int) -> None:
         """Take *growth* bytes (negative: give them back) for *file*, opened as *name*."""
