@@ -226,10 +226,13 @@ class Tree:
             with self.errors(name):
                 raise
         directories = sorted(info.name for info in infos if info.is_dir)
-        # A file still being written under a hidden name is not there yet.
-        files = sorted(
-            info.name for info in infos if not info.is_dir and not PART_NAME.fullmatch(info.name)
-        )
+        files = sorted(info.name for info in infos if not info.is_dir)
+        parts = [file for file in files if PART_NAME.fullmatch(file)]
+        if parts and self.fs.hassyspath(self.path(name)):
+            # On a disk, a file still being written under a hidden name is not
+            # there yet. Elsewhere parts are never seen, and a user's own file
+            # named like one is listed, as on every other tree.
+            files = [file for file in files if file not in parts]
         return directories, files
 
     def used_bytes(self) -> int:
@@ -459,12 +462,13 @@ class Tree:
                 raise is_a_directory(name)
             if not self.fs.exists(directory or "/"):
                 self.make_parents(name)
-            self.fs.writebytes(part, data)
-            try:
-                self.fs.move(part, path, overwrite=True)
-            except BaseException:
-                self.fs.remove(part)
-                raise
+            with self.fs.lock():  # which every listing takes: no one sees the part
+                self.fs.writebytes(part, data)
+                try:
+                    self.fs.move(part, path, overwrite=True)
+                except BaseException:
+                    self.fs.remove(part)
+                    raise
         note_write(self.fs)
 
     def make_directory(self, name: str) -> None:
