@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import time
 import zipfile
 import zlib
@@ -19,7 +20,7 @@ from ._names import normalize_name
 from ._snapshot import restore_snapshot, take_snapshot
 from ._tree import Tree, open_folder, open_url, translate
 
-__all__ = ["LOAD_LIMIT", "LOAD_LIMIT_NAME", "draw", "export", "load", "load_limit"]
+__all__ = ["LOAD_LIMIT", "LOAD_LIMIT_NAME", "draw", "export", "export_each", "load", "load_limit"]
 
 
 def export(tree: Tree, dest: str | os.PathLike[str] | FS, preserve_time: bool) -> str | FS:
@@ -63,6 +64,41 @@ def _copy(tree: Tree, dest_fs: FS, preserve_time: bool, shown: str) -> None:
                 modified = source.getinfo(path, namespaces=("details",)).modified
                 if modified is not None:
                     dest_fs.setinfo(path, {"details": {"modified": modified.timestamp()}})
+
+
+def export_each(source: FS, folder: str) -> list[tuple[str, str]]:
+    """Copy *source* to *folder* file by file; return each path not written, and why.
+
+    One name the disk refuses (too long for it, not encodable) costs that
+    file only, where ``export()`` stops at the first.
+    """
+    missed: list[tuple[str, str]] = []
+    copied: list[str] = []
+    with open_folder(folder) as dest:
+        paths = [(path, False) for path in source.walk.dirs()]
+        paths += [(path, True) for path in source.walk.files()]
+        for path, is_file in paths:
+            try:
+                with translate(path.lstrip("/")):
+                    dest.makedirs(path.rpartition("/")[0] or "/", recreate=True)
+                    if is_file:
+                        with source.openbin(path) as src, dest.openbin(path, "w") as out:
+                            shutil.copyfileobj(src, out)
+                    else:
+                        dest.makedir(path, recreate=True)
+                copied.append(path)
+            except (OSError, ValueError) as exc:  # ValueError: a name the OS cannot encode
+                reason = exc.strerror if isinstance(exc, OSError) else None
+                missed.append((path.lstrip("/"), reason or str(exc)))
+        with translate(folder):
+            # Children first: writing them moved their folder's time.
+            for path in reversed(copied):
+                modified = source.getinfo(path, namespaces=("details",)).raw["details"]["modified"]
+                if modified is not None:
+                    dest.setinfo(
+                        path, {"details": {"modified": modified, "accessed": time.time()}}
+                    )
+    return missed
 
 
 #: The most bytes ``load()`` and seeds read, unless ``limit=`` or the
