@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -163,27 +162,7 @@ def _export(storage: FSStorage, target: Path) -> list[tuple[str, str]]:
         return []
     except Exception:  # what it was is found again below, file by file
         shutil.rmtree(target, ignore_errors=True)
+    from ._export import export_each  # imports Django and fs: only when a test failed
+
     # One name the disk refuses (too long for it) must not cost the other files.
-    source = storage.filesystem
-    missed: list[tuple[str, str]] = []
-    copied: list[tuple[str, Path]] = []
-    paths = [(path, False) for path in source.walk.dirs()]
-    paths += [(path, True) for path in source.walk.files()]
-    for path, is_file in paths:
-        dest = target.joinpath(path.lstrip("/"))
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            if is_file:
-                with source.openbin(path) as src, open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out)
-            else:
-                dest.mkdir(exist_ok=True)
-            copied.append((path, dest))
-        except (OSError, ValueError) as exc:  # ValueError: a name the OS cannot encode
-            reason = exc.strerror if isinstance(exc, OSError) else None
-            missed.append((path.lstrip("/"), reason or str(exc)))
-    for path, dest in reversed(copied):  # children first: writing them moved their folder's time
-        modified = source.getinfo(path, namespaces=("details",)).modified
-        if modified is not None:
-            os.utime(dest, (time.time(), modified.timestamp()))
-    return missed
+    return export_each(storage.filesystem, str(target))

@@ -20,7 +20,7 @@ import operator
 import time
 from collections.abc import Iterable, Iterator
 from itertools import compress
-from typing import Literal, Protocol
+from typing import IO, Literal, Protocol
 
 from ._changes import note_write
 from ._errors import is_a_directory, name_taken
@@ -319,6 +319,21 @@ class EntryTree(Tree):
     def replace(self, name: str, staged: Staged) -> None:
         if staged.entry is None or not self._link(name, staged, replace=True):
             super().replace(name, self._unstaged(staged))
+
+    def seek_quietly(self, file: IO[bytes], offset: int, whence: int) -> int:
+        # MemoryFS's own seek() records an access; lseek() on a disk does not.
+        entry, stored = getattr(file, "_dir_entry", None), getattr(file, "_bytes_io", None)
+        if entry is None or stored is None:
+            return super().seek_quietly(file, offset, whence)
+        with entry.lock:  # the stored BytesIO's position is shared by every handle
+            file.pos = stored.seek(offset, whence)  # type: ignore[attr-defined]
+        return int(file.pos)  # type: ignore[attr-defined]
+
+    def holds(self, name: str, file: IO[bytes]) -> bool:
+        opened = getattr(file, "_dir_entry", None)
+        if opened is None:
+            return super().holds(name, file)
+        return self._find(name) is opened
 
     def remove(self, name: str) -> None:
         root = root_entry(self.fs)

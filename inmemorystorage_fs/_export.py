@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import time
 import zipfile
 import zlib
@@ -13,13 +14,13 @@ from typing import IO, Any, NamedTuple
 
 from django.core.exceptions import SuspiciousFileOperation
 
-from ._errors import no_space
 from ._fs import FS, MemoryFS, copy_fs, parse_fs_url
+from ._limits import Reserved, byte_count_problem, reserve
 from ._names import normalize_name
 from ._snapshot import restore_snapshot, take_snapshot
 from ._tree import Tree, open_folder, open_url, translate
 
-__all__ = ["LOAD_LIMIT", "draw", "export", "load", "load_limit", "load_limit_problem"]
+__all__ = ["LOAD_LIMIT", "LOAD_LIMIT_NAME", "draw", "export", "export_each", "load", "load_limit"]
 
 
 def export(tree: Tree, dest: str | os.PathLike[str] | FS, preserve_time: bool) -> str | FS:
@@ -65,11 +66,48 @@ def _copy(tree: Tree, dest_fs: FS, preserve_time: bool, shown: str) -> None:
                     dest_fs.setinfo(path, {"details": {"modified": modified.timestamp()}})
 
 
+def export_each(source: FS, folder: str) -> list[tuple[str, str]]:
+    """Copy *source* to *folder* file by file; return each path not written, and why.
+
+    One name the disk refuses (too long for it, not encodable) costs that
+    file only, where ``export()`` stops at the first.
+    """
+    missed: list[tuple[str, str]] = []
+    copied: list[str] = []
+    with open_folder(folder) as dest:
+        paths = [(path, False) for path in source.walk.dirs()]
+        paths += [(path, True) for path in source.walk.files()]
+        for path, is_file in paths:
+            try:
+                with translate(path.lstrip("/")):
+                    dest.makedirs(path.rpartition("/")[0] or "/", recreate=True)
+                    if is_file:
+                        with source.openbin(path) as src, dest.openbin(path, "w") as out:
+                            shutil.copyfileobj(src, out)
+                    else:
+                        dest.makedir(path, recreate=True)
+                copied.append(path)
+            except (OSError, ValueError) as exc:  # ValueError: a name the OS cannot encode
+                reason = exc.strerror if isinstance(exc, OSError) else None
+                missed.append((path.lstrip("/"), reason or str(exc)))
+        with translate(folder):
+            # Children first: writing them moved their folder's time.
+            for path in reversed(copied):
+                modified = source.getinfo(path, namespaces=("details",)).raw["details"]["modified"]
+                if modified is not None:
+                    dest.setinfo(
+                        path, {"details": {"modified": modified, "accessed": time.time()}}
+                    )
+    return missed
+
+
 #: The most bytes ``load()`` and seeds read, unless ``limit=`` or the
 #: ``INMEMORYSTORAGE_LOAD_LIMIT`` setting says otherwise. Fixture folders and
 #: seeds hold kilobytes to a few megabytes; a zip bomb holds gigabytes (a
 #: 300 KB archive of zeros inflates to about 300 MB) and fails before it is read.
 LOAD_LIMIT = 100 * 1024 * 1024
+#: What errors call the load limit.
+LOAD_LIMIT_NAME = "a load limit"
 # Files are read a MiB at a time: few calls for big files, and a source that
 # holds more than it declared is stopped within a MiB of the limit.
 _CHUNK = 1024 * 1024
@@ -88,8 +126,7 @@ class _Room(NamedTuple):
     """How many bytes a load may write, and why no more."""
 
     limit: int
-    max_size: int | None
-    used: int  # by the storage, less the files the load replaces
+    reserved: Reserved  # what max_size leaves, kept for the load
 
     def check(self, total: int, shown: str) -> None:
         """Raise if loading *total* bytes from *shown* passes the limit or ``max_size``."""
@@ -100,8 +137,7 @@ class _Room(NamedTuple):
                 "or set INMEMORYSTORAGE_LOAD_LIMIT to raise it); nothing was loaded",
                 shown,
             )
-        if self.max_size is not None and self.used + total > self.max_size:
-            raise no_space(shown, total, self.max_size, self.used)
+        self.reserved.check(total, shown)
 
 
 def load_limit(limit: int | None) -> int:
@@ -110,17 +146,10 @@ def load_limit(limit: int | None) -> int:
         from django.conf import settings
 
         limit = getattr(settings, "INMEMORYSTORAGE_LOAD_LIMIT", None)
-    problem = load_limit_problem(limit)
+    problem = byte_count_problem(limit, LOAD_LIMIT_NAME)
     if problem is not None:
         raise ValueError(problem)
     return LOAD_LIMIT if limit is None else limit
-
-
-def load_limit_problem(value: object) -> str | None:
-    """Return why *value* cannot be a load limit, or None if it can."""
-    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-        return None
-    return f"a load limit must be a number of bytes (an int >= 0) or None, not {value!r}."
 
 
 def load(tree: Tree, source: str | os.PathLike[str] | FS, prefix: str, limit: int) -> int:
@@ -135,25 +164,37 @@ def load(tree: Tree, source: str | os.PathLike[str] | FS, prefix: str, limit: in
     with _opened(source) as (reader, shown):
         planned = _plan(reader.entries(), prefix, shown)
         files = [(entry, name) for entry, name in planned if not entry.is_dir]
-        room = _room(tree, files, limit)
-        room.check(sum(entry.size or 0 for entry, _name in files), shown)
-        before = take_snapshot(tree.view())
-        try:
-            for entry, name in planned:
-                if entry.is_dir:
-                    tree.make_directory(name)
-            read = 0
-            for entry, name in files:
-                data = reader.read(entry.path, room, read)
-                read += len(data)
-                tree.write_whole(name, data)
-            for entry, name in planned:  # after the files, which move directory times
-                if entry.modified is not None:
-                    tree.set_modified(name, entry.modified)
-        except BaseException:
-            restore_snapshot(tree.view(), before)
-            raise
+        with reserve(tree, [name for _entry, name in files]) as reserved:
+            _write(tree, reader, planned, _Room(limit, reserved), shown)
         return len(files)
+
+
+def _write(
+    tree: Tree,
+    reader: _FSReader | _ZipReader,
+    planned: list[tuple[_Entry, str]],
+    room: _Room,
+    shown: str,
+) -> None:
+    """Write the *planned* entries of *reader* to *tree*, or nothing if any fails."""
+    files = [(entry, name) for entry, name in planned if not entry.is_dir]
+    room.check(sum(entry.size or 0 for entry, _name in files), shown)
+    before = take_snapshot(tree.view())
+    try:
+        for entry, name in planned:
+            if entry.is_dir:
+                tree.make_directory(name)
+        read = 0
+        for entry, name in files:
+            data = reader.read(entry.path, room, read)
+            read += len(data)
+            tree.write_whole(name, data)
+        for entry, name in planned:  # after the files, which move directory times
+            if entry.modified is not None:
+                tree.set_modified(name, entry.modified)
+    except BaseException:
+        restore_snapshot(tree.view(), before)
+        raise
 
 
 def _plan(entries: list[_Entry], prefix: str, shown: str) -> list[tuple[_Entry, str]]:
@@ -193,20 +234,6 @@ def _merged(shown: str, first: _Entry, second: _Entry, name: str) -> SuspiciousF
         f"{shown!r} holds {first.path!r} and {second.path!r}, which would both be {name!r} "
         "('\\' separates directories in storage names, as in Django's); nothing was loaded."
     )
-
-
-def _room(tree: Tree, files: list[tuple[_Entry, str]], limit: int) -> _Room:
-    """Return the room *tree* has for *files*, counting the bytes of those they replace."""
-    max_size: int | None = getattr(tree, "max_size", None)  # a max_size tree's
-    if max_size is None:
-        return _Room(limit, None, 0)
-    replaced = 0
-    for _entry, name in files:
-        try:
-            replaced += tree.size(name)
-        except OSError:
-            pass  # not there, or a directory (which the load will refuse to replace)
-    return _Room(limit, max_size, tree.used_bytes() - replaced)
 
 
 class _FSReader:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import errno
 import io
 import os
+from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Any, Protocol
 
-__all__ = ["BUFFER_SIZE", "Handle", "Limit", "Locks", "Snapshot", "buffered", "text"]
+__all__ = ["BUFFER_SIZE", "Handle", "Limit", "Locks", "Seek", "Snapshot", "buffered", "text"]
 
 #: The buffer size of every handle: ``open()``'s default where a disk reports
 #: none, so that the same writes reach the storage when they reach a disk.
@@ -43,11 +44,20 @@ class Lock(Protocol):
     ) -> object: ...
 
 
+#: How a tree moves a file's position without recording an access, as a
+#: disk's ``lseek()`` does: ``seek(file, offset, whence)`` returns the position.
+Seek = Callable[[IO[bytes], int, int], int]
+
+
+def _seek(file: IO[bytes], offset: int, whence: int) -> int:
+    return file.seek(offset, whence)
+
+
 class Limit(Protocol):
     """What a ``max_size`` tree offers a handle: room checks and accounting."""
 
-    def grow(self, name: str, growth: int) -> None:
-        """Take *growth* bytes (negative: give them back) for *name*, or raise ENOSPC."""
+    def grow(self, file: IO[bytes], name: str, growth: int) -> None:
+        """Take *growth* bytes (negative: give them back) for *file*, opened as *name*."""
 
     def recount(self) -> None:
         """Count the bytes in use again: a change failed after ``grow()``."""
@@ -89,7 +99,8 @@ class Handle(io.RawIOBase):
     *file* is the filesystem's own binary file, opened for update; every call
     seeks it to this handle's position under *lock*, so handles on one file
     keep positions of their own and see each other's writes, as file
-    descriptors do.
+    descriptors do. *seek* moves *file*'s position without recording an
+    access (default: ``file.seek``).
     """
 
     def __init__(
@@ -99,6 +110,7 @@ class Handle(io.RawIOBase):
         mode: str,
         lock: Lock,
         limit: Limit | None = None,
+        seek: Seek = _seek,
     ) -> None:
         super().__init__()
         self._file = file
@@ -109,6 +121,7 @@ class Handle(io.RawIOBase):
         self._appending = "a" in mode
         self._lock = lock
         self._limit = limit
+        self._seek = seek
         self._pos = 0
         if self._appending:
             with lock:
@@ -121,7 +134,7 @@ class Handle(io.RawIOBase):
 
     def _end(self) -> int:
         """Return the file's size (hold the lock: the filesystem's file is shared)."""
-        return self._file.seek(0, os.SEEK_END)
+        return self._seek(self._file, 0, os.SEEK_END)
 
     def _check_open(self) -> None:
         if self.closed:
@@ -146,15 +159,16 @@ class Handle(io.RawIOBase):
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         self._check_open()
         offset = offset.__index__()
-        with self._lock:
-            end = self._end()
         if whence == os.SEEK_SET:
             target = offset
         elif whence == os.SEEK_CUR:
             target = self._pos + offset
         elif whence == os.SEEK_END:
-            target = end + offset
+            with self._lock:
+                target = self._end() + offset
         elif whence in (getattr(os, "SEEK_DATA", None), getattr(os, "SEEK_HOLE", None)):
+            with self._lock:
+                end = self._end()
             # A file in memory has no holes: data everywhere, the hole at the end.
             if not 0 <= offset < end:
                 raise OSError(errno.ENXIO, os.strerror(errno.ENXIO))
@@ -172,7 +186,7 @@ class Handle(io.RawIOBase):
             raise io.UnsupportedOperation("File not open for reading")
         view = memoryview(buffer).cast("B")
         with self._lock:
-            self._file.seek(self._pos)
+            self._seek(self._file, self._pos, os.SEEK_SET)
             data = self._file.read(len(view))
         view[: len(data)] = data
         self._pos += len(data)
@@ -183,7 +197,7 @@ class Handle(io.RawIOBase):
         if not self._reading:
             raise io.UnsupportedOperation("File not open for reading")
         with self._lock:
-            self._file.seek(self._pos)
+            self._seek(self._file, self._pos, os.SEEK_SET)
             data = self._file.read()
         self._pos += len(data)
         return data
@@ -218,9 +232,9 @@ class Handle(io.RawIOBase):
     def _change(self, growth: int, start: int, data: Any) -> None:
         """Write *data* at *start* (None: cut the file at *start*), taking *growth* bytes."""
         if self._limit is not None:
-            self._limit.grow(self.name, growth)
+            self._limit.grow(self._file, self.name, growth)
         try:
-            self._file.seek(start)
+            self._seek(self._file, start, os.SEEK_SET)
             if data is None:
                 self._file.truncate(start)
             else:

@@ -13,6 +13,8 @@ so the count sees them only after the next write through another storage.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import IO
 
 from ._changes import note_write, writes
@@ -21,18 +23,43 @@ from ._fs import FS
 from ._handle import Limit, Lock, Locks
 from ._tree import Staged, Tree
 
-__all__ = ["limited", "max_size_problem"]
+__all__ = ["Reserved", "byte_count_problem", "limited", "reserve"]
 
 # One lock for every storage with a max_size, so that two handles (perhaps of
 # two storages at one persistent location) cannot both take the last bytes.
 _limit_lock = threading.RLock()
 
 
-def max_size_problem(value: object) -> str | None:
-    """Return why *value* cannot be a ``max_size``, or None if it can."""
+def byte_count_problem(value: object, what: str) -> str | None:
+    """Return why *value* cannot be *what* (``max_size``, a load limit), or None if it can."""
     if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
         return None
-    return f"max_size must be a number of bytes (an int >= 0) or None, not {value!r}."
+    return f"{what} must be a number of bytes (an int >= 0) or None, not {value!r}."
+
+
+class Reserved:
+    """The room a storage keeps for one writer: ``max_size`` less its other files."""
+
+    __slots__ = ("max_size", "used")
+
+    def __init__(self, max_size: int | None, used: int) -> None:
+        self.max_size = max_size  # None: no limit
+        self.used = used
+
+    def check(self, total: int, shown: str) -> None:
+        """Raise ENOSPC if writing *total* bytes, shown as *shown*, would pass ``max_size``."""
+        if self.max_size is not None and self.used + total > self.max_size:
+            raise no_space(shown, total, self.max_size, self.used)
+
+
+@contextmanager
+def reserve(tree: Tree, replaced: Iterable[str]) -> Iterator[Reserved]:
+    """Keep *tree*'s room for the block's writes, which replace the files *replaced*."""
+    if isinstance(tree, _Limited):
+        with tree.reserve(replaced) as reserved:
+            yield reserved
+    else:
+        yield Reserved(None, 0)
 
 
 class _Limited(Tree):
@@ -129,9 +156,32 @@ class _Limited(Tree):
     def limit(self) -> Limit:
         return self
 
-    def grow(self, name: str, growth: int) -> None:
-        """Take *growth* bytes (negative: give them back) for *name*, or raise ENOSPC."""
+    @contextmanager
+    def reserve(self, replaced: Iterable[str]) -> Iterator[Reserved]:
+        """Keep the room for the block's writes, which replace the files *replaced*."""
+        # No other save or handle write of any max_size storage can take the
+        # room until the block ends: they all wait for this lock.
+        with _limit_lock:
+            used = self._in_use()
+            for name in replaced:
+                try:
+                    used -= self.size(name)
+                except OSError:
+                    pass  # not there, or a directory (which the writer may not replace)
+            try:
+                yield Reserved(self.max_size, used)
+            finally:
+                self._counted_at = -1  # the block wrote without accounting
+
+    def grow(self, file: IO[bytes], name: str, growth: int) -> None:
+        """Take *growth* bytes (negative: give them back) for *file*, opened as *name*."""
         # Handles call this holding handle_lock(), so _limit_lock is held.
+        if not self.holds(name, file):
+            # Deleted or replaced since it was opened: its bytes are in no
+            # listing, so they take no room (a disk frees them at close()).
+            # Count again rather than add: the name may hold a new file.
+            self._counted_at = -1
+            return
         self.check_room(name, growth)
         before = writes(self.fs)
         note_write(self.fs)

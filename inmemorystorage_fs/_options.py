@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.functional import Promise, cached_property
 
-from ._limits import max_size_problem
+from ._limits import byte_count_problem
 
 __all__ = [
     "cached_from_settings",
@@ -44,7 +44,7 @@ def check_shared_options(
         raise ImproperlyConfigured(
             f"allow_overwrite must be True or False, not {allow_overwrite!r}."
         )
-    problem = max_size_problem(max_size)
+    problem = byte_count_problem(max_size, "max_size")
     if problem:
         raise ImproperlyConfigured(problem)
     if alternative_names not in ALTERNATIVE_NAMES:

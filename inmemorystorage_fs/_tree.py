@@ -204,10 +204,13 @@ class Tree:
             with self.errors(name):
                 raise
         directories = sorted(info.name for info in infos if info.is_dir)
-        # A file still being written under a hidden name is not there yet.
-        files = sorted(
-            info.name for info in infos if not info.is_dir and not PART_NAME.fullmatch(info.name)
-        )
+        files = sorted(info.name for info in infos if not info.is_dir)
+        parts = [file for file in files if PART_NAME.fullmatch(file)]
+        if parts and self.fs.hassyspath(self.path(name)):
+            # On a disk, a file still being written under a hidden name is not
+            # there yet. Elsewhere parts are never seen, and a user's own file
+            # named like one is listed, as on every other tree.
+            files = [file for file in files if file not in parts]
         return directories, files
 
     def used_bytes(self) -> int:
@@ -253,7 +256,9 @@ class Tree:
             else:
                 file = self._create(name, update)
         note_write(self.fs)
-        raw = Handle(file, name, _FILE_IO_MODES[mode], self.handle_lock(), self.limit())
+        raw = Handle(
+            file, name, _FILE_IO_MODES[mode], self.handle_lock(), self.limit(), self.seek_quietly
+        )
         return buffered(raw)
 
     def handle_lock(self) -> Lock:
@@ -264,6 +269,22 @@ class Tree:
     def limit(self) -> Limit | None:
         """Return what a handle asks for room before it grows a file (None: no limit)."""
         return None
+
+    def seek_quietly(self, file: IO[bytes], offset: int, whence: int) -> int:
+        """Move *file*'s position without recording an access; return the position."""
+        return file.seek(offset, whence)  # a disk's lseek() records none
+
+    def holds(self, name: str, file: IO[bytes]) -> bool:
+        """Return False if *file*, opened as *name*, is no longer the file at *name*."""
+        try:
+            opened = os.fstat(file.fileno())
+        except (OSError, ValueError):
+            return True  # no descriptor to compare: assume it still is
+        try:
+            current = os.stat(self.fs.getsyspath(self.path(name)))
+        except (OSError, errors.FSError):
+            return False  # deleted, or never on a disk with this path
+        return (opened.st_dev, opened.st_ino) == (current.st_dev, current.st_ino)
 
     def _create(self, name: str, mode: str) -> IO[bytes]:
         """Open *name* for writing with *mode*, creating its parents if missing."""
@@ -378,12 +399,13 @@ class Tree:
                 raise is_a_directory(name)
             if not self.fs.exists(directory or "/"):
                 self.make_parents(name)
-            self.fs.writebytes(part, data)
-            try:
-                self.fs.move(part, path, overwrite=True)
-            except BaseException:
-                self.fs.remove(part)
-                raise
+            with self.fs.lock():  # which every listing takes: no one sees the part
+                self.fs.writebytes(part, data)
+                try:
+                    self.fs.move(part, path, overwrite=True)
+                except BaseException:
+                    self.fs.remove(part)
+                    raise
         note_write(self.fs)
 
     def make_directory(self, name: str) -> None:

@@ -10,8 +10,8 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from ._export import load_limit_problem
-from ._limits import max_size_problem
+from ._export import LOAD_LIMIT_NAME
+from ._limits import byte_count_problem
 from ._options import permission_problem
 from .storage import FSStorage
 
@@ -31,7 +31,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="inmemorystorage_fs.E001",
             )
         )
-    problem = load_limit_problem(getattr(settings, "INMEMORYSTORAGE_LOAD_LIMIT", None))
+    problem = byte_count_problem(
+        getattr(settings, "INMEMORYSTORAGE_LOAD_LIMIT", None), LOAD_LIMIT_NAME
+    )
     if problem is not None:
         found.append(
             Error(
@@ -92,7 +94,7 @@ def _check_storage(alias: str, config: Any) -> list[CheckMessage]:
     found = _unknown(options, accepted, message, "E002")
     for key in set(options) - accepted:
         del options[key]
-    problem = max_size_problem(options.get("max_size"))
+    problem = byte_count_problem(options.get("max_size"), "max_size")
     if problem:
         found.append(Error(f"{where}: {problem}", id="inmemorystorage_fs.E003"))
         del options["max_size"]

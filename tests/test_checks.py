@@ -112,3 +112,14 @@ def test_construction_errors_are_improperly_configured_not_type_errors(cls):
     for options in ({"nonsense": 1}, {"max_size": -5}, {"base_url": 3}):
         with pytest.raises(ImproperlyConfigured):
             cls(**({"fs": "mem://"} if cls is FSStorage else {}), **options)
+
+
+@pytest.mark.parametrize("what", ["max_size", "a load limit"])
+def test_byte_counts_are_checked_by_one_rule(what):
+    from inmemorystorage_fs._limits import byte_count_problem
+
+    assert byte_count_problem(None, what) is None
+    assert byte_count_problem(0, what) is None
+    assert byte_count_problem(True, what) == (
+        f"{what} must be a number of bytes (an int >= 0) or None, not True."
+    )

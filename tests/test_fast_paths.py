@@ -250,3 +250,14 @@ def test_a_content_declaring_an_absurd_size_saves_its_real_bytes(tmp_path, decla
         tracemalloc.stop()
     assert saved[0] == saved[1] == ("f.bin", b"abcd", 4)
     assert peak < _entries._RESERVE_AT_MOST + 1024 * 1024  # never the declared size
+
+
+def test_a_file_named_like_a_hidden_part_is_listed_on_both_paths(
+    store: InMemoryStorage, tmp_path
+) -> None:
+    # Django's FileSystemStorage lists whatever the folder holds.
+    name = f".report.{'a' * 32}.part"
+    disk = FileSystemStorage(location=tmp_path)
+    for storage in (store, disk):
+        storage.save(f"d/{name}", ContentFile(b"mine"))
+    assert store.listdir("d") == disk.listdir("d") == ([], [name])

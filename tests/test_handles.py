@@ -400,3 +400,20 @@ def test_max_size_counts_what_the_file_holds_after_a_truncate():
         handle.truncate(4)
         handle.truncate(10)  # NULs count too, and fit
     assert stored_bytes(storage) == b"01ab" + b"\0" * 6
+
+
+@pytest.mark.parametrize("mode", ["r+b", "a+b", "rb"])
+def test_seeking_records_no_access(storage, tmp_path, mode):
+    ours, disk = both_open(storage, tmp_path, mode, b"abc")
+    path = tmp_path / NAME
+    past = 1_000_000_000.0  # an access time no seek could set
+    os.utime(path, (past, past))
+    storage.filesystem.setinfo(NAME, {"details": {"accessed": past, "modified": past}})
+    with ours, disk:
+        for handle in (ours, disk):
+            handle.seek(1)
+            handle.seek(0, os.SEEK_END)
+            handle.seek(-1, os.SEEK_CUR)
+            handle.tell()
+        assert os.stat(path).st_atime == past
+        assert storage.get_accessed_time(NAME).timestamp() == past

@@ -224,3 +224,29 @@ def test_threads_racing_for_the_last_bytes_never_pass_the_limit():
     stored = files_of(storage)
     assert sorted(stored) == sorted(saved)
     assert all(data == bytes([int(name[1])]) * 20 for name, data in stored.items())
+
+
+@pytest.mark.parametrize("replaced", [False, True], ids=["deleted", "replaced"])
+@pytest.mark.parametrize("where", ["memory", "disk"])
+def test_bytes_written_to_a_file_no_longer_stored_take_no_room_after_close(
+    tmp_path, where, replaced
+):
+    # On a disk, bytes written through a handle whose file was unlinked (or
+    # renamed over by a new save) take room only until close(): the file is
+    # then freed, and a save that fits the files still listed succeeds.
+    if where == "disk":
+        storage: FSStorage = FSStorage(fs=f"osfs://{tmp_path}", max_size=100)
+    else:
+        storage = InMemoryStorage(max_size=100)
+    storage.save("x", ContentFile(b"c" * 10))
+    handle = storage.open("x", "ab")
+    storage.delete("x")
+    if replaced:
+        storage.save("x", ContentFile(b"d" * 10))
+    handle.write(b"a" * 60)
+    handle.close()
+    storage.save("y", ContentFile(b"b" * (90 if replaced else 100)))
+    assert used(storage) == 100
+    with pytest.raises(OSError) as exc_info:
+        storage.save("z", ContentFile(b"!"))
+    assert_full(exc_info, 100)  # and the count is still exact

@@ -336,3 +336,61 @@ def test_a_zip_entry_over_255_bytes_is_refused_as_the_disk_refuses_it(tmp_path: 
         storage.load(url)
     assert caught.value.errno == errno.ENAMETOOLONG
     assert files_of(storage) == {"keep.txt": b"kept"}
+
+
+def test_a_load_racing_saves_never_passes_max_size(tmp_path: Path) -> None:
+    import threading
+
+    source = tmp_path / "source"
+    source.mkdir()
+    for index in range(20):
+        (source / f"{index}.bin").write_bytes(b"l" * 50)  # 1,000 bytes a load
+    storage = InMemoryStorage(max_size=2_000)
+    peaks: list[int] = []
+
+    def used() -> int:
+        total = 0
+        for directory in storage.listdir("")[0]:
+            for name in storage.listdir(directory)[1]:
+                try:
+                    total += storage.size(f"{directory}/{name}")
+                except FileNotFoundError:
+                    pass  # deleted meanwhile
+        return total
+
+    done = threading.Event()
+
+    def load_many() -> None:
+        for round_ in range(2_000):  # until fifty loads found room
+            try:
+                storage.load(source, f"load{round_}")
+            except OSError:
+                continue  # full: nothing loaded
+            peaks.append(used())
+            storage.delete(f"load{round_}")  # room to race for again
+            if len(peaks) == 50:
+                break
+        done.set()
+
+    def save_many(thread: int) -> None:
+        # Each saver holds 3 or 4 files: with the others, 900 to 1,200 bytes,
+        # so a load finds its 1,000 bytes free now and then, and races for them.
+        saved: list[str] = []
+        index = 0
+        while not done.is_set():
+            index += 1
+            if len(saved) == 4:
+                storage.delete(saved.pop(0))
+            try:
+                saved.append(storage.save(f"save{thread}/{index}.bin", ContentFile(b"s" * 100)))
+            except OSError:
+                pass  # full
+
+    threads = [threading.Thread(target=load_many)]
+    threads += [threading.Thread(target=save_many, args=(thread,)) for thread in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peaks  # some loads found room
+    assert max(peaks) <= 2_000
