@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from django.core.files.base import File
+
+from ._handle import read_only_method
 
 if TYPE_CHECKING:
     from .storage import FSStorage
@@ -17,10 +20,23 @@ __all__ = ["LegacyTimes", "StorageFile", "chunks_of", "size_hint"]
 class StorageFile(File):  # type: ignore[type-arg]  # File is generic only in django-stubs
     """A file opened from a storage; ``open()`` re-opens it through that storage."""
 
+    # An "rb" handle is a plain BytesIO (see read_only_method): these refuse
+    # what open(name, "rb") refuses.
+    write = read_only_method("write")
+    writelines = read_only_method("writelines")
+    truncate = read_only_method("truncate")
+    seek = read_only_method("seek")
+
     def __init__(self, file: IO[Any], name: str, mode: str, storage: FSStorage) -> None:
         super().__init__(file, name)
         self.mode = mode
         self._storage = storage
+
+    def writable(self) -> bool:
+        """Return whether the file takes writes, as ``open()``'s handle in its mode does."""
+        if not self.closed and type(self.file) is io.BytesIO:
+            return False
+        return bool(super().writable())
 
     def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> StorageFile:
         """Rewind the file if it is open in *mode*, or open it afresh."""

@@ -10,6 +10,7 @@ and comes back here whenever it cannot.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator

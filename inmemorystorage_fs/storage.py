@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import threading
 from collections.abc import Mapping
@@ -161,7 +162,8 @@ class FSStorage(
     def _handle(self, name: str, mode: str) -> IO[Any]:
         """Return a new handle on the normalized name *name*, independent of every other."""
         if mode == "rb":
-            return self._tree.open(name, mode)
+            # A plain BytesIO, whose refusals StorageFile gives (see _handle.read_only_method).
+            return io.BytesIO(self._tree.read(name))
         handle = self._tree.open(name, binary_mode(mode))
         return handle if "b" in mode else text(handle, mode)
 
