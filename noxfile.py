@@ -125,7 +125,8 @@ def run_suite(session: nox.Session, **env: str) -> None:
         "--ignore=tests/test_matrix_record.py",
         f"--junitxml={junit}",
         *session.posargs,
-        env=env,
+        # Each session's real-disk folder of its own: sessions may run side by side.
+        env={"INMEMORYSTORAGE_TESTS_DISK": str(RESULTS / "disk" / junit.stem), **env},
     )
 
 

@@ -17,7 +17,8 @@ TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP
               "django.contrib.auth.context_processors.auth",
               "django.contrib.messages.context_processors.messages"]}}]  # fmt: skip
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
-DISK = "/tmp/inmemorystorage_fs-tests"  # tests.billing's real storages; kept empty
+# tests.billing's real storages; kept empty. make matrix gives each session its own.
+DISK = os.environ.get("INMEMORYSTORAGE_TESTS_DISK") or "/tmp/inmemorystorage_fs-tests"
 STORAGES = {
     "default": {"BACKEND": "inmemorystorage_fs.InMemoryStorage"},
     "staticfiles": {"BACKEND": "inmemorystorage_fs.InMemoryStaticFilesStorage"},

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.checks import Error
 from django.core.exceptions import ImproperlyConfigured
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs STORAGES aliases (not DEFAULT_FILE_STORAGE)",
 )
 
-DISK = Path("/tmp/inmemorystorage_fs-tests")
+DISK = Path(settings.DISK)
 
 
 def disk_state() -> dict[str, bytes]:

@@ -2,7 +2,7 @@
 
 Each run is a pytester subprocess inside this project's settings, whose
 ``tests.billing`` app keeps files on real storages under
-``/tmp/inmemorystorage_fs-tests``; the tests below check that nothing lands there.
+``settings.DISK``; the tests below check that nothing lands there.
 """
 
 import os
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from inmemorystorage_fs._dumps import folder_name as dump_name
 from tests.helpers import needs_aliases
@@ -19,7 +20,7 @@ from tests.helpers import needs_aliases
 pytestmark = needs_aliases
 
 REPO = Path(__file__).resolve().parent.parent
-DISK = Path("/tmp/inmemorystorage_fs-tests")  # tests.settings.DISK
+DISK = Path(settings.DISK)
 
 INI = """
 [pytest]
@@ -29,6 +30,7 @@ filterwarnings = error
 """
 
 UPLOAD = """
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.storage import default_storage
 
@@ -53,9 +55,9 @@ def post_invoice(client):
         assert isinstance(file.storage, InMemoryStorage), field
         with file.open("rb") as handle:
             assert handle.read() == data, field
-    assert invoice.pdf.storage.location == "/tmp/inmemorystorage_fs-tests/private"
+    assert invoice.pdf.storage.location == f"{settings.DISK}/private"
     assert invoice.pdf.url.startswith("/private/invoices/")
-    assert invoice.thumb.storage.location == "/tmp/inmemorystorage_fs-tests/thumbs"
+    assert invoice.thumb.storage.location == f"{settings.DISK}/thumbs"
     assert invoice.thumb.url.startswith("/thumbs/thumbs/")
     assert not default_storage.exists(invoice.pdf.name)
     return invoice

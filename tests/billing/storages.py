@@ -1,9 +1,10 @@
 """The storages of a project that keeps files on real backends, as production does."""
 
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
 #: Where the project's real storages write. Tests assert that nothing lands here.
-DISK = "/tmp/inmemorystorage_fs-tests"
+DISK = settings.DISK
 
 
 class ThumbStorage(FileSystemStorage):

@@ -2,7 +2,10 @@
 
 import django.core.files.storage
 import tests.billing.storages
+from django.conf import settings
 from django.db import migrations, models
+
+# The real storages' folder comes from the settings (make matrix gives each session its own).
 
 
 class Migration(migrations.Migration):
@@ -24,7 +27,7 @@ class Migration(migrations.Migration):
             name='Invoice',
             fields=[
                 ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pdf', models.FileField(storage=django.core.files.storage.FileSystemStorage(base_url='/private/', location='/tmp/inmemorystorage_fs-tests/private'), upload_to='invoices/')),
+                ('pdf', models.FileField(storage=django.core.files.storage.FileSystemStorage(base_url='/private/', location=f'{settings.DISK}/private'), upload_to='invoices/')),
                 ('scan', models.FileField(blank=True, storage=tests.billing.storages.get_scan_storage, upload_to='scans/')),
                 ('thumb', models.ImageField(blank=True, storage=tests.billing.storages.ThumbStorage(), upload_to='thumbs/')),
             ],
