@@ -14,6 +14,9 @@ saying what it is, so that none goes stale unnoticed:
     checks (``override_settings``), which must find nothing.
 ``.. example: file PATH``
     A file of the tutorial's project, which is written out and tested with pytest.
+``.. example: pytest``
+    A pytest module, run by pytest in this repository's Django project
+    (tests/settings.py, its apps and URLs); each of its tests must pass.
 ``.. example: fragment REASON``
     Code that needs a project the docs only sketch: it must compile.
 
@@ -46,7 +49,7 @@ from inmemorystorage_fs.testing import fresh_storage
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 PAGES = sorted(path for path in DOCS.rglob("*.rst") if "_build" not in path.parts)
-KINDS = ("run", "pycon", "settings", "file", "fragment")
+KINDS = ("run", "pycon", "settings", "file", "pytest", "fragment")
 DIRECTIVE = re.compile(r"^( *)\.\. code-block:: *(\S+)")
 MARK = re.compile(r"^( *)\.\. example: *(\S+) *(.*)$")
 
@@ -206,6 +209,28 @@ def test_a_fragment_compiles(block: Block) -> None:
     compile(block.code, str(block), "exec")
 
 
+PYTEST_INI = """
+[pytest]
+DJANGO_SETTINGS_MODULE = tests.settings
+filterwarnings = error
+"""
+
+
+@pytest.mark.parametrize(
+    "block", [block for block in PYTHON_BLOCKS if block.kind == "pytest"], ids=str
+)
+def test_a_pytest_example_passes(
+    block: Block, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.delenv("INMEMORYSTORAGE_DUMP_DIR", raising=False)
+    pytester.makeini(PYTEST_INI)
+    pytester.makepyfile(test_example=block.setup + "\n" + block.code)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= 1 and set(outcomes) == {"passed"}, result.stdout.str()
+
+
 @pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.language == "ini"], ids=str)
 def test_an_ini_example_parses(block: Block) -> None:
     parser = configparser.ConfigParser(inline_comment_prefixes=("#",))
@@ -286,6 +311,14 @@ README_CHANGES = {
         "$ make docs    # the documentation site in docs/_build/html, with warnings as errors\n"
         "   $ make matrix  # the suite on every supported Django x Python, with nox"
     ),
+    # Examples that run against this repository's Django project (tests/testapp).
+    "class InvoiceTests(InMemoryStorageMixin": "class DocumentTests(InMemoryStorageMixin",
+    'cls.invoice = Invoice.objects.create(pdf=ContentFile(b"%PDF", name="1.pdf"))': (
+        'cls.document = Document.objects.create(upload=ContentFile(b"%PDF", name="1.pdf"))'
+    ),
+    "self.invoice.pdf.delete()": "self.document.upload.delete()",
+    '"invoices/1.pdf"': '"documents/1.pdf"',
+    "failed-files/invoices.tests.InvoiceTests.": "failed-files/documents.tests.DocumentTests.",
     # The sorted list files() returns (the README's order was not sorted).
     "['samples/contract.pdf', 'samples/logo.png', 'samples/data/rows.csv']": (
         "['samples/contract.pdf', 'samples/data/rows.csv', 'samples/logo.png']"
