@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict inmemorystorage_fs
 
-# Every supported Django x Python (see noxfile.py), then README.rst's table from
+# Every supported Django x Python (see noxfile.py), then docs/compatibility.rst's table from
 # what ran; the exit status is nox's.
 matrix: $(STAMP)
 	$(BIN)/nox --report .nox/report.json; status=$$?; \

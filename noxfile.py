@@ -4,7 +4,7 @@ Interpreters come from ``PATH`` or, failing that, from pyenv (``$PYENV_ROOT`` or
 ``pyenv root``, then ``versions/3.X.*``). A session whose Python is nowhere to be
 found is skipped with a message saying where it looked; it does not fail.
 ``make matrix`` writes nox's JSON report and per-session JUnit XML under ``.nox/``,
-from which ``tools/matrix_report.py`` rebuilds README.rst's compatibility table.
+from which ``tools/matrix_report.py`` rebuilds docs/compatibility.rst's table.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ saying what it is, so that none goes stale unnoticed:
     checks (``override_settings``), which must find nothing.
 ``.. example: file PATH``
     A file of the tutorial's project, which is written out and tested with pytest.
+``.. example: pytest``
+    A pytest module, run by pytest in this repository's Django project
+    (tests/settings.py, its apps and URLs); each of its tests must pass.
 ``.. example: fragment REASON``
     Code that needs a project the docs only sketch: it must compile.
 
@@ -21,6 +24,7 @@ Indented lines under the comment are hidden set-up code, run before the block.
 """
 
 import configparser
+import fnmatch
 import io
 import re
 import shutil
@@ -45,7 +49,7 @@ from inmemorystorage_fs.testing import fresh_storage
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 PAGES = sorted(path for path in DOCS.rglob("*.rst") if "_build" not in path.parts)
-KINDS = ("run", "pycon", "settings", "file", "fragment")
+KINDS = ("run", "pycon", "settings", "file", "pytest", "fragment")
 DIRECTIVE = re.compile(r"^( *)\.\. code-block:: *(\S+)")
 MARK = re.compile(r"^( *)\.\. example: *(\S+) *(.*)$")
 
@@ -205,6 +209,28 @@ def test_a_fragment_compiles(block: Block) -> None:
     compile(block.code, str(block), "exec")
 
 
+PYTEST_INI = """
+[pytest]
+DJANGO_SETTINGS_MODULE = tests.settings
+filterwarnings = error
+"""
+
+
+@pytest.mark.parametrize(
+    "block", [block for block in PYTHON_BLOCKS if block.kind == "pytest"], ids=str
+)
+def test_a_pytest_example_passes(
+    block: Block, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.delenv("INMEMORYSTORAGE_DUMP_DIR", raising=False)
+    pytester.makeini(PYTEST_INI)
+    pytester.makepyfile(test_example=block.setup + "\n" + block.code)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= 1 and set(outcomes) == {"passed"}, result.stdout.str()
+
+
 @pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.language == "ini"], ids=str)
 def test_an_ini_example_parses(block: Block) -> None:
     parser = configparser.ConfigParser(inline_comment_prefixes=("#",))
@@ -257,6 +283,15 @@ def test_the_tutorial_project_gives_the_files_it_shows(
 # Nothing README.rst says is lost
 # ---------------------------------------------------------------------------
 
+README = REPO / "README.rst"
+# README.rst as it was before it became a landing page (issue 19): all it said
+# stays in the docs.
+FULL_README = REPO / "tests" / "readme_before_the_docs_site.rst"
+# The landing page's own section: a map of the docs, by their paths.
+README_MAP = "Documentation"
+# The size of a landing page that is read in one go (issue 19, section 5).
+README_MAX_BYTES = 15 * 1024
+
 # What the docs say differently on purpose, README's text -> the docs' text.
 README_CHANGES = {
     # Issue 19, section 4: pytest collects settings_test.py as a test module.
@@ -271,6 +306,19 @@ README_CHANGES = {
     "$ pip install inmemorystorage_fs pytest-django": (
         "$ pip install /path/to/inmemorystorage_fs pytest-django"
     ),
+    # Issue 19, section 5: the site has a make target.
+    "$ make matrix  # the suite on every Django x Python below, with nox": (
+        "$ make docs    # the documentation site in docs/_build/html, with warnings as errors\n"
+        "   $ make matrix  # the suite on every supported Django x Python, with nox"
+    ),
+    # Examples that run against this repository's Django project (tests/testapp).
+    "class InvoiceTests(InMemoryStorageMixin": "class DocumentTests(InMemoryStorageMixin",
+    'cls.invoice = Invoice.objects.create(pdf=ContentFile(b"%PDF", name="1.pdf"))': (
+        'cls.document = Document.objects.create(upload=ContentFile(b"%PDF", name="1.pdf"))'
+    ),
+    "self.invoice.pdf.delete()": "self.document.upload.delete()",
+    '"invoices/1.pdf"': '"documents/1.pdf"',
+    "failed-files/invoices.tests.InvoiceTests.": "failed-files/documents.tests.DocumentTests.",
     # The sorted list files() returns (the README's order was not sorted).
     "['samples/contract.pdf', 'samples/logo.png', 'samples/data/rows.csv']": (
         "['samples/contract.pdf', 'samples/data/rows.csv', 'samples/logo.png']"
@@ -283,14 +331,15 @@ README_ONLY = (".. contents::", ":local:", ":depth: 1")
 def flat(text: str) -> str:
     """Return *text* without rst markup that differs between README and docs pages."""
     text = re.sub(r":(?:ref|doc):`([^`<]+?)\s*<[^>]+>`", r"\1", text)
+    text = re.sub(r"`([^`<]+?)\s*<[^>]+>`__?", r"\1", text)  # README's links to docs/ pages
     text = re.sub(r"`([^`<]+?)`_", r"\1", text)
     text = "\n".join(line for line in text.splitlines() if not re.fullmatch(r"[=\-~]{3,}", line))
     return " ".join(text.split())
 
 
-def readme_sections() -> list[tuple[str, list[str]]]:
-    """Return README.rst's sections, each with its paragraphs."""
-    lines = (REPO / "README.rst").read_text(encoding="utf-8").splitlines()
+def readme_sections(readme: Path = README) -> list[tuple[str, list[str]]]:
+    """Return the sections of *readme*, each with its paragraphs."""
+    lines = readme.read_text(encoding="utf-8").splitlines()
     sections: list[tuple[str, list[str]]] = [("(title)", [])]
     paragraph: list[str] = []
     for index, line in enumerate(lines):
@@ -323,23 +372,34 @@ def where_in_docs(paragraph: str, pages: dict[Path, str]) -> Path | None:
     return next((page for page, text in pages.items() if wanted in text), None)
 
 
-def readme_map() -> dict[str, list[Path | None]]:
-    """Map each README section to the docs pages holding its paragraphs."""
+@pytest.mark.parametrize("readme", [README, FULL_README], ids=["README", "full-README"])
+def test_every_paragraph_of_the_readme_is_in_the_docs(readme: Path) -> None:
     pages = docs_text()
-    return {
-        title: [where_in_docs(paragraph, pages) for paragraph in paragraphs]
-        for title, paragraphs in readme_sections()
-    }
-
-
-def test_every_paragraph_of_the_readme_is_in_the_docs() -> None:
     missing = [
         f"{title}: {paragraph[:70]!r}"
-        for title, paragraphs in readme_sections()
+        for title, paragraphs in readme_sections(readme)
+        if title != README_MAP
         for paragraph in paragraphs
-        if where_in_docs(paragraph, docs_text()) is None
+        if where_in_docs(paragraph, pages) is None
     ]
-    assert not missing, "README.rst says this and docs/ does not:\n" + "\n".join(missing)
+    assert not missing, f"{readme.name} says this and docs/ does not:\n" + "\n".join(missing)
+
+
+def test_the_readme_is_a_landing_page() -> None:
+    size = len(README.read_bytes())
+    assert size <= README_MAX_BYTES, f"README.rst is {size} bytes: move text to docs/"
+    assert "make docs" in README.read_text(encoding="utf-8")
+
+
+def test_the_readme_links_to_docs_pages_that_exist() -> None:
+    text = README.read_text(encoding="utf-8")
+    titles = [title for title, _ in readme_sections()]
+    assert README_MAP in titles
+    linked = set(re.findall(r"<(docs/[^>]+\.rst)>`__", text))
+    assert linked, "README.rst links to no docs page"
+    assert sorted(path for path in linked if not (REPO / path).is_file()) == []
+    shown = {page.relative_to(REPO).as_posix() for page in PAGES} - {"docs/changelog.rst"}
+    assert sorted(shown - linked - {"docs/index.rst"}) == []  # every page is reachable
 
 
 # ---------------------------------------------------------------------------
@@ -392,3 +452,39 @@ def test_the_tutorial_page_renders_in_chromium(
             assert colours > 2  # highlighted: keywords, strings and names differ
     finally:
         driver.quit()
+
+
+# ---------------------------------------------------------------------------
+# No suggested settings module or URLconf is one pytest collects as tests
+# ---------------------------------------------------------------------------
+
+SUGGESTED_MODULES = (
+    re.compile(r"\b(\w*(?:settings|urls)\w*)\.py\b"),  # a file: settings_tests.py
+    re.compile(r"\b(?:\w+\.)+(\w*(?:settings|urls)\w*)\b"),  # a module: mysite.settings_tests
+    re.compile(r"(?:DJANGO_SETTINGS_MODULE|ROOT_URLCONF|--ds)\W+(?:\w+\.)*(\w+)"),
+)
+
+
+def suggested_modules(text: str) -> set[str]:
+    """Return the settings and URLconf module names that *text* names."""
+    return {name for pattern in SUGGESTED_MODULES for name in pattern.findall(text)}
+
+
+def test_no_suggested_settings_or_urlconf_is_collected_by_pytest(
+    pytester: pytest.Pytester,
+) -> None:
+    python_files = pytester.parseconfig().getini("python_files")  # pytest's defaults
+    assert python_files == ["test_*.py", "*_test.py"]
+    collected = {
+        f"{path.relative_to(REPO)}: {name}.py"
+        for path in [README, *PAGES]
+        for name in suggested_modules(path.read_text(encoding="utf-8"))
+        if any(fnmatch.fnmatch(f"{name}.py", pattern) for pattern in python_files)
+    }
+    assert not collected, f"pytest would collect these as test modules: {sorted(collected)}"
+
+
+def test_the_suggested_module_scan_finds_what_pytest_collects() -> None:
+    old = suggested_modules(FULL_README.read_text(encoding="utf-8"))
+    assert {"settings_test", "urls_test"} <= old
+    assert suggested_modules("DJANGO_SETTINGS_MODULE = proj.test_settings") == {"test_settings"}

@@ -1,4 +1,4 @@
-"""README.rst's compatibility table is what `make matrix` last recorded."""
+"""The docs' table and README's versions line are what `make matrix` last recorded."""
 
 import importlib.util
 import json
@@ -17,6 +17,24 @@ def sessions() -> list[dict[str, object]]:
 
 def test_readme_table_is_generated_from_the_record():
     assert matrix_report.main(["--check"]) == 0
+
+
+def test_the_table_is_in_the_docs_and_readme_only_names_the_versions():
+    page = (ROOT / "docs" / "compatibility.rst").read_text(encoding="utf-8")
+    assert matrix_report.table(sessions()) in page
+    readme = (ROOT / "README.rst").read_text(encoding="utf-8")
+    assert matrix_report.START not in readme  # the landing page has no table to keep up
+    assert matrix_report.supported_line_problem(readme, sessions()) is None
+
+
+def test_a_readme_line_that_disagrees_with_the_record_is_reported():
+    readme = (ROOT / "README.rst").read_text(encoding="utf-8")
+    dropped = readme.replace("Django 4.2, 5.2, 6.0 and 6.1", "Django 4.2, 5.2 and 6.0")
+    assert matrix_report.supported_line_problem(dropped, sessions()) == (
+        "README.rst says 'Django 4.2, 5.2 and 6.0 on Python 3.10 to 3.13'; "
+        "make matrix ran 'Django 4.2, 5.2, 6.0 and 6.1 on Python 3.10 to 3.13'"
+    )
+    assert "has no line" in matrix_report.supported_line_problem("", sessions())
 
 
 def test_the_record_has_no_failed_session_and_counts_every_run():
