@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -176,9 +176,9 @@ def check_served_aliases(
     for alias in _served_aliases(get_resolver().url_patterns):
         if alias not in (getattr(settings, "STORAGES", None) or {"default": {}}):
             continue  # Django's own lookup names a missing alias at the first request
+        backend = type(storages[alias])
         if _covers(covered, alias) or is_in_memory(storages[alias]):
             continue
-        backend = type(storages[alias])
         found.append(
             Error(
                 f"The URLconf serves STORAGES[{alias!r}] with inmemorystorage_fs.views.serve "
@@ -193,7 +193,7 @@ def check_served_aliases(
     return found
 
 
-def testing_aliases() -> frozenset[str] | str:
+def testing_aliases() -> frozenset[str] | Literal["__all__"]:
     """Return the aliases the runner's settings swap for every test, or ``"__all__"``.
 
     ``INMEMORYSTORAGE_TESTING['aliases']`` with ``default`` (always swapped);
@@ -215,7 +215,7 @@ def testing_aliases() -> frozenset[str] | str:
     return _normalised(value.get("aliases", ("default",)))
 
 
-def _normalised(aliases: Any) -> frozenset[str] | str:
+def _normalised(aliases: Any) -> frozenset[str] | Literal["__all__"]:
     """Return *aliases*, as the testing options take them, with ``default`` added."""
     from ._swaps import ALL, split_options
 
@@ -223,10 +223,12 @@ def _normalised(aliases: Any) -> frozenset[str] | str:
         testing, _ = split_options({"aliases": aliases})
     except ImproperlyConfigured:
         return frozenset()
-    return ALL if testing.aliases == ALL else frozenset(testing.aliases)
+    if testing.aliases == ALL:
+        return "__all__"
+    return frozenset(testing.aliases)
 
 
-def _covers(covered: frozenset[str] | str, alias: str) -> bool:
+def _covers(covered: frozenset[str] | Literal["__all__"], alias: str) -> bool:
     """Return True if the swapped aliases *covered* include *alias*."""
     if isinstance(covered, str):  # "__all__": every alias but staticfiles
         return alias != "staticfiles"
