@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -15,7 +15,7 @@ from ._limits import byte_count_problem
 from ._options import permission_problem
 from .storage import FSStorage
 
-__all__ = ["check_settings"]
+__all__ = ["check_served_aliases", "check_settings", "testing_aliases"]
 
 
 @register(Tags.files)
@@ -147,3 +147,108 @@ def _accepted_options(backend: type[FSStorage]) -> set[str]:
         if cls.__module__ == FSStorage.__module__ or not forwards:
             break
     return accepted
+
+
+# -- media_patterns: an alias served from a disk that no test swap covers ----------
+
+
+@register(Tags.urls)
+def check_served_aliases(
+    app_configs: Any = None, *, aliases: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Return an error for each alias the URLconf serves from a disk that no test swap covers.
+
+    The URLconf's ``serve`` views (those ``media_patterns(alias=...)`` makes)
+    are found by walking its resolver. An alias is covered when it is in
+    memory now, or when the test configuration swaps it: *aliases* if given
+    (a caller that knows pytest's ini and flags passes them), else
+    ``INMEMORYSTORAGE_TESTING['aliases']`` (``default`` alone under the
+    runner without the setting).
+    """
+    from django.core.files.storage import storages
+    from django.urls import get_resolver
+
+    from .storage import is_in_memory
+    from .views import swap_advice
+
+    if not getattr(settings, "ROOT_URLCONF", None):
+        return []
+    covered = testing_aliases() if aliases is None else _normalised(aliases)
+    found: list[CheckMessage] = []
+    for alias in _served_aliases(get_resolver().url_patterns):
+        if alias not in (getattr(settings, "STORAGES", None) or {"default": {}}):
+            continue  # Django's own lookup names a missing alias at the first request
+        backend = type(storages[alias])
+        if _covers(covered, alias) or is_in_memory(storages[alias]):
+            continue
+        found.append(
+            Error(
+                f"The URLconf serves STORAGES[{alias!r}] with inmemorystorage_fs.views.serve "
+                f"(media_patterns), but it is {backend.__module__}.{backend.__qualname__} and "
+                "INMEMORYSTORAGE_TESTING does not put it in memory: each request for its "
+                "files would raise ImproperlyConfigured.",
+                hint=f"{swap_advice(alias)} If only pytest's options or a test's own "
+                "options swap it, add 'inmemorystorage_fs.E010' to SILENCED_SYSTEM_CHECKS.",
+                id="inmemorystorage_fs.E010",
+            )
+        )
+    return found
+
+
+def testing_aliases() -> frozenset[str] | Literal["__all__"]:
+    """Return the aliases the runner's settings swap for every test, or ``"__all__"``.
+
+    ``INMEMORYSTORAGE_TESTING['aliases']`` with ``default`` (always swapped);
+    ``{"default"}`` when ``TEST_RUNNER`` is this package's runner and the setting
+    is unset; none otherwise. An invalid setting (E005-E007) swaps nothing here.
+    """
+    from ._runner import TESTING_SETTING, DiscoverRunner
+
+    value = getattr(settings, TESTING_SETTING, None)
+    if value is None:
+        try:
+            runner = import_string(settings.TEST_RUNNER)
+        except ImportError:
+            return frozenset()  # Django's test command names the bad runner itself
+        ours = isinstance(runner, type) and issubclass(runner, DiscoverRunner)
+        return frozenset({"default"}) if ours else frozenset()
+    if not isinstance(value, dict):
+        return frozenset()
+    return _normalised(value.get("aliases", ("default",)))
+
+
+def _normalised(aliases: Any) -> frozenset[str] | Literal["__all__"]:
+    """Return *aliases*, as the testing options take them, with ``default`` added."""
+    from ._swaps import ALL, split_options
+
+    try:
+        testing, _ = split_options({"aliases": aliases})
+    except ImproperlyConfigured:
+        return frozenset()
+    if testing.aliases == ALL:
+        return "__all__"
+    return frozenset(testing.aliases)
+
+
+def _covers(covered: frozenset[str] | Literal["__all__"], alias: str) -> bool:
+    """Return True if the swapped aliases *covered* include *alias*."""
+    if isinstance(covered, str):  # "__all__": every alias but staticfiles
+        return alias != "staticfiles"
+    return alias in covered
+
+
+def _served_aliases(patterns: Any) -> list[str]:
+    """Return the aliases that the ``serve`` views among *patterns* read, included ones too."""
+    from django.urls import URLResolver
+
+    from .views import serve
+
+    found: list[str] = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found.extend(a for a in _served_aliases(pattern.url_patterns) if a not in found)
+        elif pattern.callback is serve and "storage" not in pattern.default_args:
+            alias = pattern.default_args.get("alias", "default")
+            if alias not in found:
+                found.append(alias)
+    return found

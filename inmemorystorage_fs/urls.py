@@ -18,13 +18,17 @@ def media_patterns(alias: str = "default", *, storage: Storage | None = None) ->
     """Return patterns serving the storage *alias* (or *storage*) under its ``base_url``.
 
     ``urlpatterns += media_patterns()``. Unlike ``static()``, they do not
-    depend on ``DEBUG``. The storage is checked now, when the URLconf loads:
-    one that is not in memory is ``ImproperlyConfigured``, never served. With
-    *alias*, each request reads ``storages[alias]``, so a test's fresh storage
-    is the one served.
+    depend on ``DEBUG``. With *alias*, each request reads ``storages[alias]``
+    and serves it only if it is in memory then, so an alias on a disk in the
+    settings may be served while a test swap puts it in memory (the system
+    check ``inmemorystorage_fs.E010`` reports one no test swap covers). A
+    *storage* given is fixed: one not in memory is ``ImproperlyConfigured`` now.
     """
-    target = storages[alias] if storage is None else storage
-    check_in_memory(target, f"STORAGES[{alias!r}]" if storage is None else "the storage given")
+    if storage is None:
+        target = storages[alias]  # for its base_url only: requests look it up again
+    else:
+        check_in_memory(storage, "the storage given")
+        target = storage
     base_url = getattr(target, "base_url", None)
     parts = urlsplit(base_url or "")
     if not base_url or parts.netloc or not parts.path.startswith("/"):

@@ -31,7 +31,7 @@ from django.utils.http import http_date, parse_http_date_safe
 
 from .storage import is_in_memory
 
-__all__ = ["check_in_memory", "serve"]
+__all__ = ["check_in_memory", "serve", "swap_advice"]
 
 #: Bytes per chunk of a streamed body: big enough for few WSGI writes, small
 #: enough that a 64 MiB file never needs a second copy of itself.
@@ -46,9 +46,19 @@ def check_in_memory(storage: object, where: str) -> None:
     if not is_in_memory(storage):
         raise ImproperlyConfigured(
             f"inmemorystorage_fs.views.serve serves in-memory storages only; {where} is "
-            f"{type(storage).__module__}.{type(storage).__qualname__}. Serve a disk with "
+            f"{_class_path(storage)}. Serve a disk with "
             "django.views.static.serve, or put the storage in memory in this settings."
         )
+
+
+def swap_advice(alias: str) -> str:
+    """Return what to do about ``STORAGES[alias]`` served while it is on a disk."""
+    return (
+        f"Put it in memory for the tests: INMEMORYSTORAGE_TESTING = {{'aliases': [{alias!r}]}} "
+        "(or '__all__') with TEST_RUNNER = 'inmemorystorage_fs.testing.DiscoverRunner', "
+        f"inmemorystorage_aliases = {alias} (or --inmemorystorage-all) under pytest, or "
+        f"fresh_storage(aliases=[{alias!r}]); or serve a disk with django.views.static.serve."
+    )
 
 
 def serve(
@@ -58,8 +68,13 @@ def serve(
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     if storage is None:
-        storage = storages[alias]
-        check_in_memory(storage, f"STORAGES[{alias!r}]")
+        storage = storages[alias]  # now, at the request: a test's swap is the one served
+        if not is_in_memory(storage):
+            raise ImproperlyConfigured(
+                "inmemorystorage_fs.views.serve serves in-memory storages only; "
+                f"STORAGES[{alias!r}] is {_class_path(storage)}, and no test swap has put it "
+                f"in memory. {swap_advice(alias)}"
+            )
     else:
         check_in_memory(storage, "the storage given")
     try:
@@ -98,6 +113,11 @@ def serve(
     if encoding:
         response.headers["Content-Encoding"] = encoding
     return response
+
+
+def _class_path(storage: object) -> str:
+    """Return the dotted path of *storage*'s class."""
+    return f"{type(storage).__module__}.{type(storage).__qualname__}"
 
 
 def _not_modified(request: HttpRequest, etag: str, modified: float) -> bool:

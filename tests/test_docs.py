@@ -319,6 +319,29 @@ README_CHANGES = {
     "self.invoice.pdf.delete()": "self.document.upload.delete()",
     '"invoices/1.pdf"': '"documents/1.pdf"',
     "failed-files/invoices.tests.InvoiceTests.": "failed-files/documents.tests.DocumentTests.",
+    # Issue 19, section 2: media_patterns(alias=...) reads the storage at each request.
+    (
+        "is ``False`` in tests). The storage is checked when the URLconf loads: one\n"
+        "    that is not in memory, or a ``base_url`` with a host, is\n"
+        "    ``ImproperlyConfigured``, so a disk is never served by accident."
+    ): (
+        "is ``False`` in tests). With *alias*, the URLconf may serve an alias that is on a"
+        " disk in the settings and that the tests swap: the storage is read at each request,"
+        " and a disk is never served by accident."
+    ),
+    "    storages only: any other raises ``ImproperlyConfigured``.\n``inmemorystorage_fs.urls": (
+        "    storages only: any other raises ``ImproperlyConfigured``. For an alias, that is"
+        " decided at each request: a disk alias is served while a test swap has put it in"
+        " memory, and refused otherwise, the message naming the alias and the ways to swap"
+        " it.\n``inmemorystorage_fs.urls"
+    ),
+    # Issue 19, section 2: the system check that replaced the refusal at URLconf load.
+    "``inmemorystorage_fs.W001``   a warning:": (
+        "``inmemorystorage_fs.E010``   the URLconf serves, with ``views.serve``"
+        " (``media_patterns(alias=...)``), an alias that is not in memory and that"
+        ' ``INMEMORYSTORAGE_TESTING["aliases"]`` does not swap (tag ``urls``; see'
+        " :doc:`/howto/serving`) ``inmemorystorage_fs.W001``   a warning:"
+    ),
     # The sorted list files() returns (the README's order was not sorted).
     "['samples/contract.pdf', 'samples/logo.png', 'samples/data/rows.csv']": (
         "['samples/contract.pdf', 'samples/data/rows.csv', 'samples/logo.png']"

@@ -5,17 +5,21 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
 from django.test import override_settings
+from django.urls import include, path
 from django.utils.http import http_date
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
 from inmemorystorage_fs import InMemoryStorage
+from inmemorystorage_fs.checks import check_served_aliases
 from inmemorystorage_fs.testing import fresh_storage
 from inmemorystorage_fs.urls import media_patterns
 from inmemorystorage_fs.views import CHUNK_SIZE, serve
@@ -29,8 +33,8 @@ NAME = "docs/data.bin"
 def __getattr__(name: str) -> Any:
     """This module is a URLconf too: ``urlpatterns`` is built when a resolver asks for it.
 
-    ``media_patterns(alias="exports")`` checks the storage when it is called,
-    and "exports" is in memory only inside ``fresh_storage(aliases=[...])``.
+    "exports" is on a disk in the settings and in memory only inside
+    ``fresh_storage(aliases=[...])``: each request reads ``storages["exports"]``.
     """
     if name == "urlpatterns":
         return media_patterns() + media_patterns(alias="exports")
@@ -377,10 +381,110 @@ def test_media_patterns_refuse_a_storage_on_disk(tmp_path):
         media_patterns(storage=FileSystemStorage(location=tmp_path, base_url="/disk/"))
 
 
+class URLconf:
+    """A URLconf, for ROOT_URLCONF, whose urlpatterns are the patterns given."""
+
+    def __init__(self, *patterns: Any) -> None:
+        self.urlpatterns = list(patterns)
+
+
+#: The message of a request for STORAGES['private'], on a disk, outside a swap.
+PRIVATE_REFUSED = (
+    "inmemorystorage_fs.views.serve serves in-memory storages only; STORAGES['private'] is "
+    "django.core.files.storage.filesystem.FileSystemStorage, and no test swap has put it in "
+    "memory. Put it in memory for the tests: INMEMORYSTORAGE_TESTING = {'aliases': "
+    "['private']} (or '__all__') with TEST_RUNNER = 'inmemorystorage_fs.testing.DiscoverRunner', "
+    "inmemorystorage_aliases = private (or --inmemorystorage-all) under pytest, or "
+    "fresh_storage(aliases=['private']); or serve a disk with django.views.static.serve."
+)
+
+
 @needs_aliases
-def test_media_patterns_refuse_an_alias_on_disk():
-    with pytest.raises(ImproperlyConfigured, match=r"STORAGES\['private'\]"):
-        media_patterns(alias="private")
+def test_a_disk_alias_is_refused_at_each_request_outside_a_swap_only(client):
+    # media_patterns() no longer looks at the storage's class: the URLconf loads
+    # (the runner's checks import it before any swap) and its other URLs work.
+    with override_settings(ROOT_URLCONF=URLconf(*media_patterns(), *media_patterns("private"))):
+        default_storage.save("public.txt", ContentFile(b"public"))
+        assert body(client.get("/media/public.txt")) == b"public"
+        with pytest.raises(ImproperlyConfigured) as refused:
+            client.get("/private/contract.pdf")
+        assert str(refused.value) == PRIVATE_REFUSED
+        with fresh_storage(aliases=["private"]):
+            storages["private"].save("contract.pdf", ContentFile(b"%PDF"))
+            assert body(client.get("/private/contract.pdf")) == b"%PDF"
+        with pytest.raises(ImproperlyConfigured):
+            client.get("/private/contract.pdf")
+
+
+# -- system check E010: a disk alias served that no test swap covers ---------------
+
+
+def e010(alias: str) -> tuple[str, str]:
+    """Return the message and hint of E010 for the FileSystemStorage *alias*."""
+    return (
+        f"The URLconf serves STORAGES[{alias!r}] with inmemorystorage_fs.views.serve "
+        "(media_patterns), but it is django.core.files.storage.filesystem.FileSystemStorage "
+        "and INMEMORYSTORAGE_TESTING does not put it in memory: each request for its files "
+        "would raise ImproperlyConfigured.",
+        f"Put it in memory for the tests: INMEMORYSTORAGE_TESTING = {{'aliases': [{alias!r}]}} "
+        "(or '__all__') with TEST_RUNNER = 'inmemorystorage_fs.testing.DiscoverRunner', "
+        f"inmemorystorage_aliases = {alias} (or --inmemorystorage-all) under pytest, or "
+        f"fresh_storage(aliases=[{alias!r}]); or serve a disk with django.views.static.serve. "
+        "If only pytest's options or a test's own options swap it, add "
+        "'inmemorystorage_fs.E010' to SILENCED_SYSTEM_CHECKS.",
+    )
+
+
+def reported(**kwargs: Any) -> list[tuple[str, str, str]]:
+    return [(m.id, m.msg, m.hint) for m in check_served_aliases(**kwargs)]  # type: ignore[misc]
+
+
+#: default (in memory in the settings), exports inside an include(), private.
+SERVING = URLconf(
+    *media_patterns(),
+    path("files/", include(media_patterns(alias="exports"))),
+    *media_patterns(alias="private"),
+    path("", lambda request: HttpResponse(b"home")),
+)
+
+
+@needs_aliases
+@override_settings(ROOT_URLCONF=SERVING)
+def test_e010_names_each_served_disk_alias_no_test_swap_covers():
+    assert reported() == [
+        ("inmemorystorage_fs.E010", *e010("exports")),
+        ("inmemorystorage_fs.E010", *e010("private")),
+    ]
+    with override_settings(INMEMORYSTORAGE_TESTING={"aliases": ["private"]}):
+        assert reported() == [("inmemorystorage_fs.E010", *e010("exports"))]
+
+
+@needs_aliases
+@override_settings(ROOT_URLCONF=SERVING)
+@pytest.mark.parametrize(
+    "testing", [{"aliases": "__all__"}, {"aliases": ["exports", "private"], "fields": True}]
+)
+def test_e010_is_silent_when_the_runner_s_setting_swaps_them(testing):
+    with override_settings(INMEMORYSTORAGE_TESTING=testing):
+        assert reported() == []
+
+
+@needs_aliases
+@override_settings(ROOT_URLCONF=SERVING)
+def test_e010_takes_the_aliases_pytest_swaps_and_those_in_memory_now():
+    assert reported(aliases="__all__") == []
+    assert reported(aliases=["private"]) == [("inmemorystorage_fs.E010", *e010("exports"))]
+    with fresh_storage(aliases=["exports", "private"]):
+        assert reported() == []
+
+
+@needs_aliases
+@override_settings(ROOT_URLCONF=URLconf(*media_patterns(alias="private")))
+def test_e010_is_reported_by_django_s_check_framework():
+    found = [m for m in checks.run_checks(tags=[checks.Tags.urls]) if m.id.startswith("inmem")]
+    assert [(m.id, m.msg, m.hint) for m in found] == [
+        ("inmemorystorage_fs.E010", *e010("private"))
+    ]
 
 
 @pytest.mark.parametrize("base_url", ["https://cdn.example.com/media/", "//cdn.example.com/m/"])
