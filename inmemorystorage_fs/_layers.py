@@ -24,11 +24,12 @@ from django.core.signals import setting_changed
 from ._errors import no_space
 from ._liveserver import serving, stop_serving
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
+from ._scope_options import TestingOptions, split_options
 from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
 from ._strict import Strictness, StrictScope, allowed_classes
 from ._strict import enter as enter_strict
 from ._strict import leave as leave_strict
-from ._swaps import Swap, TestingOptions, split_options
+from ._swaps import Swap
 from .storage import InMemoryStorage
 
 __all__ = ["INHERIT", "Layer", "State", "checked_options", "entered_layers", "seed_files"]
@@ -75,7 +76,12 @@ class Layer:
     def __enter__(self) -> InMemoryStorage:
         self.enter()
         assert self.swap is not None
-        return self.swap.default_storage()
+        try:
+            return self.swap.default_storage()
+        except BaseException:
+            # A storage that cannot be made leaves nothing installed behind it.
+            self.exit()
+            raise
 
     def enter(self) -> None:
         """Install this layer's storages (the default one lazily, where it can be)."""
@@ -97,8 +103,14 @@ class Layer:
             # Persistent storages share this filesystem, so emptying it (not
             # creating another) is what makes a test fresh.
             clear_persistent_fs()
+        try:
+            swap.install()
+        except BaseException:
+            # A replacement that cannot be made: the files go back as they were.
+            if self._world_before is not None:
+                restore_snapshot(shared_fs(), self._world_before)
+            raise
         self.swap = swap
-        swap.install()
         self._seed = seed if seed is not None else getattr(inherited, "seed", None)
         self._storages_setting = _storages_setting()
         if self.testing.strict:
@@ -199,7 +211,7 @@ def entered_layers() -> list[Layer]:
 def checked_options(options: dict[str, Any]) -> tuple[TestingOptions, dict[str, Any]]:
     """Return ``split_options(options)``, once a storage and a layer can be made of them."""
     testing, storage_options = split_options(options)
-    InMemoryStorage(**storage_options)
+    InMemoryStorage(**{**testing.options, **storage_options})
     allowed_classes(testing.allow)
     return testing, storage_options
 

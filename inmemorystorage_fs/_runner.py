@@ -17,12 +17,12 @@ from django.conf import settings
 from django.test.runner import DiscoverRunner as DjangoDiscoverRunner
 
 from ._dumps import DUMP_DIR_ENV, set_dump_dir
-from ._swaps import split_options
+from ._scope_options import Seed, split_options
 from .testing import InMemoryStorageMixin
 
 __all__ = ["TESTING_SETTING", "DiscoverRunner"]
 
-#: The setting the runner reads: {"aliases": ..., "fields": ..., "strict": ..., "allow": ...}.
+#: The setting the runner reads: the reserved keywords of ``fresh_storage()``.
 TESTING_SETTING = "INMEMORYSTORAGE_TESTING"
 
 _Frozen = tuple[tuple[str, Any], ...]
@@ -31,12 +31,19 @@ _scoped_classes: dict[tuple[type, _Frozen], type] = {}
 
 def _freeze(options: dict[str, Any]) -> _Frozen:
     """Return *options* as a hashable, picklable tuple."""
-    return tuple(
-        sorted(
-            (k, tuple(v) if isinstance(v, (list, set, frozenset)) else v)
-            for k, v in options.items()
-        )
-    )
+    return tuple(sorted((k, _frozen(v)) for k, v in options.items()))
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):  # the "options" of every storage
+        return _FrozenDict(sorted(value.items()))
+    return tuple(value) if isinstance(value, (list, set, frozenset)) else value
+
+
+class _FrozenDict(tuple[tuple[str, Any], ...]):
+    """A dict's items, hashable; ``dict(frozen)`` gives the dict back."""
+
+    __slots__ = ()
 
 
 def _scoped(cls: type, options: _Frozen) -> type:
@@ -48,7 +55,9 @@ def _scoped(cls: type, options: _Frozen) -> type:
             "__module__": cls.__module__,
             "__qualname__": cls.__qualname__,
             "__doc__": cls.__doc__,
-            "inmemory_storage_options": dict(options),
+            "inmemory_storage_options": {
+                k: dict(v) if isinstance(v, _FrozenDict) else v for k, v in options
+            },
             "_inmemory_scoped": (cls, options),
             "__reduce_ex__": _reduce_scoped,
         }
@@ -123,6 +132,10 @@ class DiscoverRunner(DjangoDiscoverRunner):
         options = dict(getattr(settings, TESTING_SETTING, None) or {})
         if self.inmemorystorage_strict and options.get("strict") != "all":
             options["strict"] = True
+        seed = options.get("seed")
+        if isinstance(seed, (str, os.PathLike)):
+            # Read against BASE_DIR (or the working directory), as unittest reads it.
+            options["seed"] = Seed(os.fspath(seed), f"the {TESTING_SETTING}['seed'] setting")
         split_options(options)  # a bad setting fails before any test runs
         return options
 

@@ -19,14 +19,10 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import (
     FileSystemStorage,
     default_storage,
@@ -37,79 +33,25 @@ from django.db.models import FileField
 from django.utils.functional import empty
 from django.utils.module_loading import import_string
 
+from ._fields import Signature, file_fields, signature
+from ._fields import label as field_label
+from ._scope_options import ALL, RESERVED, TestingOptions, split_options, storage_option_names
 from .storage import InMemoryStorage, is_in_memory
 
+# ALL, RESERVED, TestingOptions and split_options: where they were first imported from.
 __all__ = ["ALL", "RESERVED", "Swap", "TestingOptions", "split_options"]
 
-#: ``aliases=ALL``: every ``STORAGES`` alias but ``staticfiles``.
-ALL = "__all__"
-#: Keywords of ``fresh_storage()`` (and the marker) that are not storage options.
-RESERVED = frozenset({"aliases", "fields", "strict", "allow", "seed"})
 # Where replacements of storages that have no location on a disk (S3 and the
 # like) live, one folder each, so that they never collide.
 _REMOTE_ROOT = "/inmemorystorage_fs"
-# What a storage deconstructs to: dotted path, args, kwargs.
-_Signature = tuple[str, tuple[Any, ...], dict[str, Any]]
 # Django's handler caches storages in _storages and default_storage is a
 # LazyObject around _wrapped: the places a storage is looked up.
 _handler: Any = storages
 _default: Any = default_storage
 
 
-@dataclass(frozen=True)
-class TestingOptions:
-    """What a scope puts in memory and how strictly it watches the rest."""
-
-    aliases: tuple[str, ...] | Literal["__all__"] = ("default",)
-    fields: bool = False
-    strict: bool | Literal["all"] = False
-    allow: frozenset[str] = frozenset()
-    seed: str | None = None  # an absolute folder path or an FS URL
-
-    @property
-    def only_default(self) -> bool:
-        return self.aliases == ("default",) and not self.fields
-
-
-def split_options(options: dict[str, Any]) -> tuple[TestingOptions, dict[str, Any]]:
-    """Return the reserved testing options of *options*, checked, and the storage options."""
-    storage_options = {k: v for k, v in options.items() if k not in RESERVED}
-    aliases = options.get("aliases", ("default",))
-    if isinstance(aliases, str) and aliases != ALL:
-        aliases = (aliases,)
-    if aliases != ALL:
-        if not isinstance(aliases, (list, tuple)) or not all(isinstance(a, str) for a in aliases):
-            raise ImproperlyConfigured(
-                f"aliases must be '__all__' or a list of STORAGES aliases, not {aliases!r}."
-            )
-        # The default storage is always swapped: it is the one a test is handed.
-        aliases = ("default", *(a for a in dict.fromkeys(aliases) if a != "default"))
-    fields = options.get("fields", False)
-    if not isinstance(fields, bool):
-        raise ImproperlyConfigured(f"fields must be True or False, not {fields!r}.")
-    strict = options.get("strict", False)
-    if not (isinstance(strict, bool) or strict == "all"):
-        raise ImproperlyConfigured(f"strict must be True, False or 'all', not {strict!r}.")
-    allow = options.get("allow", ())
-    if isinstance(allow, str) or not all(isinstance(a, str) for a in allow):
-        raise ImproperlyConfigured(f"allow must be a list of dotted class paths, not {allow!r}.")
-    seed = options.get("seed")
-    if seed is not None:
-        if not isinstance(seed, (str, os.PathLike)):
-            raise ImproperlyConfigured(f"seed must be a folder, an FS URL or None, not {seed!r}.")
-        seed = os.fspath(seed)
-        if "://" not in seed:
-            seed = os.path.abspath(seed)  # relative to the working directory
-    return TestingOptions(aliases, fields, strict, frozenset(allow), seed), storage_options
-
-
 def _configured_aliases() -> list[str]:
     return list(getattr(settings, "STORAGES", None) or {"default": {}})
-
-
-def _label(field: FileField) -> str:
-    meta = field.model._meta
-    return f"{meta.app_label}.{meta.object_name}.{field.name}"
 
 
 def _text(value: object) -> str | None:
@@ -167,7 +109,7 @@ class Swap:
         self._fields: list[tuple[FileField, object, bool]] = []
         self._remote = 0
         self._first_for: list[FileField] = []  # fields whose original this swap recorded
-        self._by_signature: list[tuple[_Signature, InMemoryStorage]] = []
+        self._by_signature: list[tuple[Signature, InMemoryStorage]] = []
 
     @property
     def aliases(self) -> list[str]:
@@ -183,24 +125,27 @@ class Swap:
     def _replacement_for_alias(self, alias: str) -> InMemoryStorage:
         config = (getattr(settings, "STORAGES", None) or {}).get(alias, {})
         options = dict(config.get("OPTIONS") or {})
-        kwargs: dict[str, Any] = {}
-        for key in ("location", "base_url"):
-            if options.get(key) is not None:
-                kwargs[key] = options[key]
         try:
             backend = import_string(config["BACKEND"]) if "BACKEND" in config else None
         except ImportError:
             backend = None
+        if isinstance(backend, type) and issubclass(backend, InMemoryStorage):
+            # What the settings give our backend is what the test's storage gets.
+            names = storage_option_names()
+            kwargs = {key: value for key, value in options.items() if key in names}
+        else:
+            kwargs = {
+                k: options[k] for k in ("location", "base_url") if options.get(k) is not None
+            }
         if alias == "staticfiles":
             return self._static_replacement(backend, kwargs)
-        if alias == "default":
-            kwargs.update(self.storage_options)
         on_disk = isinstance(backend, type) and issubclass(
             backend, (FileSystemStorage, DjangoInMemoryStorage, InMemoryStorage)
         )
         if "location" not in kwargs and not on_disk and backend is not None:
             kwargs["location"] = self._remote_location(alias)
-        return self._new(InMemoryStorage, kwargs)
+        own = self.storage_options if alias == "default" else {}
+        return self._new(InMemoryStorage, kwargs, own)
 
     def _static_replacement(self, backend: Any, kwargs: dict[str, Any]) -> InMemoryStorage:
         from django.contrib.staticfiles.storage import ManifestFilesMixin
@@ -217,6 +162,12 @@ class Swap:
 
     def _replacement_for(self, original: object, label: str) -> InMemoryStorage:
         kwargs: dict[str, Any] = {}
+        made = signature(original) if isinstance(original, InMemoryStorage) else None
+        if made is not None:
+            names = storage_option_names()  # a subclass may take more than ours
+            kwargs.update((key, value) for key, value in made[2].items() if key in names)
+        if is_in_memory(original) and not getattr(original, "persist", False):
+            kwargs["persist"] = False  # its files were its own: so are its replacement's
         location = _text(getattr(original, "location", None))
         kwargs["location"] = (
             location if location and os.path.isabs(location) else self._remote_location(label)
@@ -230,7 +181,14 @@ class Swap:
         self._remote += 1
         return f"{_REMOTE_ROOT}/{self._remote}-{label}"
 
-    def _new(self, cls: type[InMemoryStorage], kwargs: dict[str, Any]) -> InMemoryStorage:
+    def _new(
+        self,
+        cls: type[InMemoryStorage],
+        kwargs: dict[str, Any],
+        own: dict[str, Any] | None = None,
+    ) -> InMemoryStorage:
+        """Return ``cls(**kwargs)`` with the scope's options for every storage, then *own*."""
+        kwargs = {**kwargs, **self.testing.options, **(own or {})}
         if not self.testing.only_default:
             kwargs.setdefault("persist", True)  # one disk: replacements share by location
         return cls(**kwargs)
@@ -293,8 +251,8 @@ class Swap:
             if "BACKEND" in config:
                 # What the alias's storage deconstructs to: a field may hold an
                 # instance the handler built before it was reset.
-                signature = (config["BACKEND"], (), dict(config.get("OPTIONS") or {}))
-                self._by_signature.append((signature, replacement))
+                made_as = (config["BACKEND"], (), dict(config.get("OPTIONS") or {}))
+                self._by_signature.append((made_as, replacement))
             self.storages[alias] = replacement
         if self._on_build is not None:
             self._on_build(self.storages["default"])
@@ -396,13 +354,13 @@ class Swap:
         return False
 
     def _swap_fields(self, replaced: dict[int, InMemoryStorage]) -> None:
-        for field in _file_fields():
+        for field in file_fields():
             current = field.storage
             # What the field held before any scope swapped it.
             original = _originals.get(id(field), current)
-            if original is default_storage or is_in_memory(original):
-                continue  # the default storage is swapped itself, and memory needs nothing
-            label = _label(field)
+            if original is default_storage:
+                continue  # swapped itself: it follows the handler
+            label = field_label(field)
             replacement = (
                 replaced.get(id(current))
                 or replaced.get(id(original))
@@ -424,20 +382,20 @@ class Swap:
 
     def _same_as_alias(self, storage: object) -> InMemoryStorage | None:
         """Return the replacement of the alias whose storage *storage* is a copy of, if any."""
-        signature = _signature(storage)
-        if signature is None:
+        found = signature(storage)
+        if found is None:
             return None
         for known, replacement in self._by_signature:
-            if known == signature:
+            if known == found:
                 return replacement
         return None
 
     def _note_origins(self) -> None:
         for alias, storage in _handler._storages.items():
             self._origin(storage, f"STORAGES[{alias!r}]")
-        for field in _file_fields():
+        for field in file_fields():
             if field.storage is not default_storage:
-                self._origin(field.storage, _label(field))
+                self._origin(field.storage, field_label(field))
 
     def _origin(self, storage: object, where: str) -> None:
         known = self.origins.get(id(storage))
@@ -459,42 +417,3 @@ _MISSING = object()
 _active: list[Swap] = []
 # id(field) -> the storage it held before the outermost active swap replaced it.
 _originals: dict[int, object] = {}
-
-
-_signatures: weakref.WeakKeyDictionary[Any, _Signature | None] = weakref.WeakKeyDictionary()
-
-
-def _signature(storage: object) -> _Signature | None:
-    """Return what *storage* deconstructs to (None if it cannot), once per storage."""
-    try:
-        return _signatures[storage]
-    except (KeyError, TypeError):
-        pass
-    try:
-        path, args, kwargs = storage.deconstruct()  # type: ignore[attr-defined]
-        signature: _Signature | None = (path, tuple(args), dict(kwargs))
-    except (AttributeError, TypeError, ValueError):
-        signature = None
-    try:
-        _signatures[storage] = signature
-    except TypeError:
-        pass  # not weakly referenceable: asked again next time
-    return signature
-
-
-_fields_of: tuple[object, list[FileField]] | None = None
-
-
-def _file_fields() -> list[FileField]:
-    """Return every FileField (and subclass) of every installed model, once each."""
-    global _fields_of
-    models = apps.get_models()  # the same list until the app registry changes
-    if _fields_of is not None and _fields_of[0] is models:
-        return _fields_of[1]
-    found: dict[int, FileField] = {}
-    for model in models:
-        for field in model._meta.fields:
-            if isinstance(field, FileField):
-                found.setdefault(id(field), field)
-    _fields_of = (models, list(found.values()))
-    return _fields_of[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from typing import Any, Literal
 
 from django.conf import settings
@@ -50,7 +51,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 def _check_testing() -> list[CheckMessage]:
     """Return the errors in the ``INMEMORYSTORAGE_TESTING`` setting, if it is set."""
-    from ._swaps import RESERVED, split_options
+    from ._scope_options import RESERVED, Seed, split_options
+    from .storage import InMemoryStorage
 
     value = getattr(settings, "INMEMORYSTORAGE_TESTING", None)
     if value is None:
@@ -61,9 +63,13 @@ def _check_testing() -> list[CheckMessage]:
     found = _unknown(
         value, RESERVED, f"{name} has the key {{key!r}}, which it does not take.", "E006"
     )
+    reserved = {k: v for k, v in value.items() if k in RESERVED}
+    if isinstance(reserved.get("seed"), (str, os.PathLike)):
+        reserved["seed"] = Seed(os.fspath(reserved["seed"]), f"the {name}['seed'] setting")
     try:
-        testing, _ = split_options({k: v for k, v in value.items() if k in RESERVED})
-    except ImproperlyConfigured as exc:
+        testing, _ = split_options(reserved)
+        InMemoryStorage(**testing.options)  # a bad value, as a test would meet it
+    except (ImproperlyConfigured, FileNotFoundError) as exc:
         return [*found, Error(f"{name}: {exc}", id="inmemorystorage_fs.E007")]
     configured = set(getattr(settings, "STORAGES", None) or {})
     if testing.aliases != "__all__":

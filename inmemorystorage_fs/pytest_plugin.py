@@ -32,6 +32,7 @@ ALIASES_INI = "inmemorystorage_aliases"
 FIELDS_INI = "inmemorystorage_fields"
 STRICT_INI = "inmemorystorage_strict"
 SEED_INI = "inmemorystorage_seed"
+OPTIONS_INI = "inmemorystorage_options"
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as _dumps.DUMP_DIR_ENV
 
 # (depth, node) of the scopes whose layers a test using fresh storages gets:
@@ -86,6 +87,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         SEED_INI,
         default="",
         help="A folder or FS URL (relative to the rootdir) whose files each test starts with.",
+    )
+    parser.addini(
+        OPTIONS_INI,
+        type="args",
+        default=[],
+        help="InMemoryStorage options of every storage a test gets, as key=value pairs "
+        "(max_size=1000000 alternative_names=counter).",
     )
     parser.addini(
         AUTOUSE_INI,
@@ -192,14 +200,57 @@ def _configured(config: pytest.Config) -> dict[str, Any]:
     if config.getoption("inmemorystorage_all"):
         options.update(aliases="__all__", fields=True)
     if config.getini(SEED_INI):
-        options["seed"] = config.getini(SEED_INI)
+        options["seed"] = _from_rootdir(
+            config, config.getini(SEED_INI), f"the {SEED_INI} ini option"
+        )
+    if config.getini(OPTIONS_INI):
+        options["options"] = _ini_storage_options(config)
     return options
 
 
-def _from_rootdir(config: pytest.Config, seed: Any) -> Any:
-    """Return a relative seed folder as a path under the rootdir; anything else as given."""
+def _ini_storage_options(config: pytest.Config) -> dict[str, Any]:
+    """Return the storage options of the ini file's ``key=value`` pairs, checked."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ._scope_options import check_storage_options
+
+    options: dict[str, Any] = {}
+    for pair in config.getini(OPTIONS_INI):
+        key, equals, text = pair.partition("=")
+        if not equals or not key:
+            raise pytest.UsageError(
+                f"{OPTIONS_INI}: {pair!r} is not key=value; write for example "
+                f"{OPTIONS_INI} = max_size=1000000 alternative_names=counter"
+            )
+        if key in options:
+            raise pytest.UsageError(f"{OPTIONS_INI}: {key!r} is given twice.")
+        options[key] = _ini_value(text)
+    try:
+        return check_storage_options(options, f"The {OPTIONS_INI} ini option")
+    except ImproperlyConfigured as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+# Ini words that stand for Python's constants, as pytest's own bool ini values read.
+_INI_CONSTANTS: dict[str, Any] = {"true": True, "false": False, "none": None}
+
+
+def _ini_value(text: str) -> Any:
+    """Return an ini option's value: True, False, None, an int (0o644 too) or the text."""
+    if text.lower() in _INI_CONSTANTS:
+        return _INI_CONSTANTS[text.lower()]
+    try:
+        return int(text, 0)
+    except ValueError:
+        return text  # the storage's own check says what is wrong with it
+
+
+def _from_rootdir(config: pytest.Config, seed: Any, named_by: str) -> Any:
+    """Return a seed folder as a ``Seed`` read against the rootdir; anything else as given."""
+    from ._scope_options import Seed
+
     if isinstance(seed, (str, os.PathLike)) and "://" not in os.fspath(seed):
-        return str(config.rootpath / seed)  # an absolute seed stays itself
+        return Seed(os.fspath(seed), named_by, str(config.rootpath), "the pytest rootdir")
     return seed
 
 
@@ -213,13 +264,23 @@ def _options(node: pytest.Item | pytest.Collector) -> dict[str, Any] | None:
         return None
     if marker.args:
         raise TypeError(f"@pytest.mark.{MARKER} takes keyword options only, got {marker.args!r}")
-    return _rooted(node.config, {**_configured(node.config), **marker.kwargs})
+    configured = _configured(node.config)
+    options = {**configured, **marker.kwargs}
+    if "seed" in marker.kwargs:
+        named_by = f"the seed keyword of @pytest.mark.{MARKER}"
+        options["seed"] = _from_rootdir(node.config, marker.kwargs["seed"], named_by)
+    if isinstance(configured.get("options"), dict) and isinstance(
+        marker.kwargs.get("options"), dict
+    ):
+        # The marker's options change some of the ini file's, not all of them.
+        options["options"] = {**configured["options"], **marker.kwargs["options"]}
+    return options
 
 
 def _rooted(config: pytest.Config, options: dict[str, Any]) -> dict[str, Any]:
     """Return *options* with a relative seed folder made relative to the rootdir."""
     if options.get("seed") is not None:
-        options["seed"] = _from_rootdir(config, options["seed"])
+        options["seed"] = _from_rootdir(config, options["seed"], "the seed option")
     return options
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import unittest
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -21,8 +22,8 @@ from django.core.files.storage import storages
 
 from ._dumps import DUMP_DIR_ENV, dump_files, point_to
 from ._layers import INHERIT, Layer, State, checked_options
+from ._scope_options import RESERVED, Seed
 from ._strict import RealStorageUsed
-from ._swaps import RESERVED
 from .storage import FSStorage, InMemoryStorage
 
 if TYPE_CHECKING:
@@ -182,21 +183,45 @@ class InMemoryStorageMixin(_TestCaseBase):
     _inmemory_class_state: ClassVar[State | None] = None
     _inmemory_class_layer: ClassVar[Layer | None] = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        mro = cls.__mro__
+        if unittest.TestCase in mro and mro.index(unittest.TestCase) < mro.index(
+            InMemoryStorageMixin
+        ):
+            # unittest's __call__ and setUpClass would run instead of the mixin's.
+            names = [base.__name__ for base in cls.__bases__]
+            mixins = [
+                base.__name__ for base in cls.__bases__ if issubclass(base, InMemoryStorageMixin)
+            ]
+            fixed = mixins + [name for name in names if name not in mixins]
+            raise TypeError(
+                f"{cls.__name__} lists InMemoryStorageMixin after TestCase in its bases, "
+                "so unittest would never run it: put it first, "
+                f"class {cls.__name__}({', '.join(fixed)})."
+            )
+
     @classmethod
     def _inmemory_options(cls) -> dict[str, Any]:
         """Return the options of this class's layers: the attributes, then the options."""
-        return {
+        options = {
             "aliases": cls.inmemory_storage_aliases,
             "fields": cls.inmemory_storage_fields,
             "strict": cls.inmemory_storage_strict,
-            "seed": cls.inmemory_storage_seed,
+            "seed": _named_seed(
+                cls.inmemory_storage_seed, f"{cls.__name__}.inmemory_storage_seed"
+            ),
             **cls.inmemory_storage_options,
         }
+        if "seed" in cls.inmemory_storage_options:
+            where = f"{cls.__name__}.inmemory_storage_options['seed']"
+            options["seed"] = _named_seed(options["seed"], where)
+        return options
 
     @classmethod
     def setUpClass(cls) -> None:
         layer = Layer(cls._inmemory_options())
-        layer.__enter__()
+        layer.__enter__()  # on failure it leaves nothing installed
         cls.addClassCleanup(cls._inmemory_class_cleanup, layer)
         cls._inmemory_class_layer = layer
         cls._inmemory_class_state = None
@@ -253,6 +278,13 @@ class InMemoryStorageMixin(_TestCaseBase):
             if result is not None:
                 result = _FailureWatcher(result, self)  # type: ignore[assignment]
             return super().__call__(result)
+
+
+def _named_seed(seed: Any, named_by: str) -> Any:
+    """Return a seed folder as a ``Seed`` that says who named it; anything else as given."""
+    if isinstance(seed, (str, os.PathLike)):
+        return Seed(os.fspath(seed), f"the {named_by} attribute")
+    return seed
 
 
 def _ours(alias: str) -> InMemoryStorage:

@@ -30,6 +30,15 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": f"{DISK}/exports", "base_url": "/exports/"},
     },
+    # Already in memory in the settings, with options its per-test storages keep.
+    "vault": {
+        "BACKEND": "inmemorystorage_fs.InMemoryStorage",
+        "OPTIONS": {
+            "location": "/srv/vault",
+            "base_url": "/vault/",
+            "alternative_names": "counter",
+        },
+    },
 }
 if os.environ.get("TESTS_STORAGE_SETTING") == "DEFAULT_FILE_STORAGE":  # Django 4.2 only (nox)
     # Django warns once, as it loads these settings: expected here, not an error.

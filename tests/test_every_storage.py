@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from collections.abc import Iterator
@@ -324,3 +325,103 @@ def test_a_good_testing_setting_passes_the_checks() -> None:
     good = {"aliases": "__all__", "fields": True, "strict": "all", "allow": []}
     with override_settings(INMEMORYSTORAGE_TESTING=good):
         assert check_settings() == []
+
+
+# -- a field holding an alias the settings already keep in memory (issue 19) ------------
+
+
+def save_through(model: str, name: str, filename: str) -> str:
+    """Save a model whose field *name* gets *filename*; return the stored name."""
+    instance = apps.get_model("billing", model)(**{name: ContentFile(b"%PDF-1.4", filename)})
+    instance.save()
+    return str(getattr(instance, name).name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scope", [{"aliases": "__all__", "fields": True}, {"fields": True}])
+@pytest.mark.parametrize(
+    ("model", "name", "alias"),
+    [("Invoice", "pdf", "private"), ("Contract", "file", "vault")],
+    ids=["on-disk-alias", "in-memory-alias"],
+)
+def test_a_field_gets_each_scope_s_storage_whatever_its_class(
+    model: str, name: str, alias: str, scope: dict[str, object]
+) -> None:
+    # The disk alias (FileSystemStorage) is the reference: no file of an
+    # earlier scope is ever seen, so the same name is free each time.
+    upload_to = field(model, name).upload_to  # type: ignore[attr-defined]
+    settings_storage = storages[alias]
+    names = []
+    for _ in range(2):
+        with fresh_storage(**scope):  # type: ignore[arg-type]
+            stored = field(model, name).storage  # type: ignore[attr-defined]
+            names.append(save_through(model, name, "contract.pdf"))
+            assert stored.exists(f"{upload_to}contract.pdf")
+            if scope.get("aliases") == "__all__":
+                assert stored is storages[alias]  # assertions on the alias see the file
+    assert names == [f"{upload_to}contract.pdf"] * 2
+    assert field(model, name).storage is settings_storage  # type: ignore[attr-defined]
+    assert not settings_storage.exists(f"{upload_to}contract.pdf")
+
+
+@pytest.mark.django_db
+@pytest.mark.inmemory_storage(aliases="__all__", fields=True)
+@pytest.mark.parametrize("run", [1, 2])
+def test_under_the_plugin_each_test_s_contract_is_its_own(run: int) -> None:
+    assert save_through("Contract", "file", "contract.pdf") == "contracts/contract.pdf"
+    assert storages["vault"].exists("contracts/contract.pdf")
+
+
+class InMemoryAliasFieldTests(InMemoryStorageMixin, TestCase):
+    inmemory_storage_aliases = "__all__"
+    inmemory_storage_fields = True
+
+    def test_1_saves_the_contract(self) -> None:
+        self.assertEqual(
+            save_through("Contract", "file", "contract.pdf"), "contracts/contract.pdf"
+        )
+        self.assertStorageExists("contracts/contract.pdf", alias="vault")
+
+    def test_2_saves_it_again_under_the_same_name(self) -> None:
+        self.assertEqual(
+            save_through("Contract", "file", "contract.pdf"), "contracts/contract.pdf"
+        )
+        self.assertStorageExists("contracts/contract.pdf", alias="vault")
+
+
+# -- options of our backend in the settings carry over (issue 19) ------------------------
+
+
+def names_of_three(storage: object) -> list[str]:
+    return [storage.save("notes.txt", ContentFile(b"x")) for _ in range(3)]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("scope", [{"aliases": "__all__"}, {"aliases": ["vault"], "fields": True}])
+def test_the_settings_options_of_an_in_memory_alias_carry_over(scope: dict[str, object]) -> None:
+    # The reference: a storage made from the same STORAGES entry, outside any scope.
+    reference = InMemoryStorage(**settings.STORAGES["vault"]["OPTIONS"])
+    with fresh_storage(**scope):  # type: ignore[arg-type]
+        replacement = storages["vault"]
+        assert replacement is not reference
+        assert names_of_three(replacement) == names_of_three(reference)
+        assert names_of_three(replacement) == ["notes_3.txt", "notes_4.txt", "notes_5.txt"]
+        assert replacement.url("a.pdf") == reference.url("a.pdf") == "/vault/a.pdf"
+
+
+def test_the_settings_options_of_the_default_carry_over_and_keywords_win() -> None:
+    options = {"alternative_names": "counter", "max_size": 10}
+    configured = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": options},
+    }
+    with override_settings(STORAGES=configured):
+        with fresh_storage() as storage:
+            assert names_of_three(storage) == ["notes.txt", "notes_1.txt", "notes_2.txt"]
+            with pytest.raises(OSError) as full:
+                storage.save("big.bin", ContentFile(b"x" * 11))
+            assert full.value.errno == errno.ENOSPC
+        # fresh_storage's options (every storage), then its keywords (the default's) win.
+        with fresh_storage(max_size=None, options={"alternative_names": "random"}) as storage:
+            storage.save("big.bin", ContentFile(b"x" * 11))
+            first, second, _ = names_of_three(storage)
+            assert first == "notes.txt" and second.startswith("notes_") and second != "notes_1.txt"

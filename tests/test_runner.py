@@ -131,7 +131,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def manage_test(
-    project: Path, *args: str, env: dict[str, str] | None = None
+    project: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     environ = {
         key: value
@@ -140,8 +140,8 @@ def manage_test(
     }
     environ["PYTHONPATH"] = os.pathsep.join([str(REPO), str(project)])
     return subprocess.run(
-        [sys.executable, "-W", "error", "manage.py", "test", "-v", "2", *args],
-        cwd=project,
+        [sys.executable, "-W", "error", str(project / "manage.py"), "test", "-v", "2", *args],
+        cwd=cwd or project,
         env={**environ, **(env or {})},
         capture_output=True,
         text=True,
@@ -224,3 +224,46 @@ def test_runner_points_a_field_at_the_test_s_alias_replacement(project: Path) ->
     (project / "shop" / "test_identity.py").write_text(textwrap.dedent(IDENTITY_TESTS))
     run = manage_test(project, "shop.test_identity")
     assert run.returncode == 0, run.stderr
+
+
+OPTIONS_TESTS = """
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage, storages
+from django.test import SimpleTestCase
+
+
+class Options(SimpleTestCase):
+    def test_every_storage_has_the_setting_s_options_and_the_seed(self):
+        self.assertEqual(default_storage.open("hello.txt").read(), b"seeded")
+        for alias in ("default", "private"):
+            names = [storages[alias].save("n.txt", ContentFile(b"n")) for _ in range(2)]
+            self.assertEqual(names, ["n.txt", "n_1.txt"])
+"""
+
+
+def test_runner_reads_options_and_a_seed_relative_to_base_dir(project: Path) -> None:
+    (project / "seed").mkdir()
+    (project / "seed" / "hello.txt").write_bytes(b"seeded")
+    (project / "shop" / "test_options.py").write_text(textwrap.dedent(OPTIONS_TESTS))
+    with (project / "settings.py").open("a") as settings:
+        settings.write(
+            "BASE_DIR = BASE\n"
+            "INMEMORYSTORAGE_TESTING = {'aliases': '__all__', 'fields': True, 'seed': 'seed',\n"
+            "                           'options': {'alternative_names': 'counter'}}\n"
+        )
+    elsewhere = project / "shop"  # a seed read against the working directory is missing
+    run = manage_test(project, "shop.test_options", cwd=elsewhere)
+    assert run.returncode == 0, run.stderr
+    assert "Ran 1 test" in run.stderr
+
+
+def test_runner_names_the_setting_of_a_missing_seed(project: Path) -> None:
+    with (project / "settings.py").open("a") as settings:
+        settings.write("BASE_DIR = BASE\nINMEMORYSTORAGE_TESTING = {'seed': 'fixtures/media'}\n")
+    run = manage_test(project, "shop")
+    assert run.returncode != 0
+    assert (
+        "The seed folder 'fixtures/media' named by the INMEMORYSTORAGE_TESTING['seed'] setting "
+        f"does not exist (looked in {project}/fixtures/media, relative to the settings' "
+        "BASE_DIR)."
+    ) in run.stderr, run.stderr

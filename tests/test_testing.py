@@ -552,3 +552,41 @@ def test_no_helper_above_left_its_storage_installed() -> None:
     from inmemorystorage_fs._layers import entered_layers
 
     assert entered_layers() == []
+
+
+# -- mistakes with the mixin (issue 19) ---------------------------------------------------
+
+
+def test_a_class_whose_options_are_invalid_leaves_nothing_behind_for_the_next() -> None:
+    class Misspelt(InMemoryStorageMixin, SimpleTestCase):
+        inmemory_storage_options: ClassVar[dict[str, Any]] = {"colour": "red"}
+
+        def test_never_runs(self) -> None:
+            raise AssertionError("setUpClass failed: no test of the class runs")
+
+    class Unrelated(SimpleTestCase):
+        def test_saves_into_the_settings_default_storage(self) -> None:
+            name = default_storage.save("after.txt", ContentFile(b"x"))
+            self.assertTrue(storages["default"].exists(name))
+
+    result = unittest.TestResult()
+    unittest.TestSuite(
+        [Misspelt("test_never_runs"), Unrelated("test_saves_into_the_settings_default_storage")]
+    ).run(result)
+    assert result.testsRun == 1 and result.failures == []
+    assert len(result.errors) == 1, result.errors
+    holder, text = result.errors[0]
+    assert "setUpClass" in str(holder) and "Misspelt" in str(holder)
+    assert "Invalid option 'colour' for InMemoryStorage" in text
+
+
+def test_the_mixin_after_testcase_fails_when_the_class_is_made() -> None:
+    with pytest.raises(TypeError) as error:
+
+        class Late(TestCase, InMemoryStorageMixin):
+            pass
+
+    assert str(error.value) == (
+        "Late lists InMemoryStorageMixin after TestCase in its bases, so unittest would "
+        "never run it: put it first, class Late(InMemoryStorageMixin, TestCase)."
+    )

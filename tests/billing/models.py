@@ -16,3 +16,9 @@ class Attachment(models.Model):
     """A file manager's model: its own storage at MEDIA_ROOT (django-filer does this)."""
 
     file = models.FileField(storage=FileSystemStorage(), upload_to="attachments/")
+
+
+class Contract(models.Model):
+    """A model whose field holds an alias the settings already keep in memory."""
+
+    file = models.FileField(storage=storages["vault"], upload_to="contracts/")
