@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import needs_aliases
+
 REPO = Path(__file__).resolve().parent.parent
 
 INI = """
@@ -122,6 +124,7 @@ def test_fails_with_nothing_stored(inmemory_storage):
 """
 
 
+@needs_aliases  # --inmemorystorage-all over tests.billing's aliases
 def test_the_report_names_every_folder_and_every_file_left_out_and_no_folder_is_empty(
     project: pytest.Pytester,
 ) -> None:

@@ -106,6 +106,7 @@ def test_a_bad_ini_option_names_the_key(
     assert message in result.stdout.str() + result.stderr.str()
 
 
+@needs_aliases
 def test_the_options_keyword_applies_to_every_storage_and_keywords_to_the_default() -> None:
     with fresh_storage(
         aliases="__all__", options={"alternative_names": "counter"}, base_url="/d/"

@@ -14,6 +14,7 @@ from django.test import override_settings
 
 from inmemorystorage_fs import InMemoryStorage
 from inmemorystorage_fs.testing import fresh_storage
+from tests.helpers import needs_aliases
 
 from .test_concurrency import frequent_switches
 
@@ -196,17 +197,20 @@ def separate(i: int) -> fresh_storage:
 
 
 @pytest.mark.django_db
+@needs_aliases  # the scopes swap tests.billing's aliases and fields
 @pytest.mark.parametrize("order", ORDERS)
 def test_threads_leaving_scopes_in_any_order_leave_no_dead_storage(order) -> None:
     leave_threads_in_order(order, separate)
 
 
 @pytest.mark.django_db
+@needs_aliases  # the scopes swap tests.billing's aliases and fields
 @pytest.mark.parametrize("order", ORDERS)
 def test_tasks_leaving_scopes_in_any_order_leave_no_dead_storage(order) -> None:
     asyncio.run(leave_tasks_in_order(order, separate))
 
 
+@needs_aliases  # the scopes swap tests.billing's aliases and fields
 @pytest.mark.parametrize("order", ORDERS)
 def test_one_fresh_storage_entered_by_several_tasks_leaves_each_its_own(order) -> None:
     shared = fresh_storage()  # one object, entered by every thread and task

@@ -382,10 +382,18 @@ def test_media_patterns_refuse_a_storage_on_disk(tmp_path):
 
 
 class URLconf:
-    """A URLconf, for ROOT_URLCONF, whose urlpatterns are the patterns given."""
+    """A URLconf, for ROOT_URLCONF, whose urlpatterns *make* returns when first asked.
 
-    def __init__(self, *patterns: Any) -> None:
-        self.urlpatterns = list(patterns)
+    Made when a resolver asks, not at import: DEFAULT_FILE_STORAGE settings
+    (Django 4.2) have no aliases to build patterns for.
+    """
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+
+    @property
+    def urlpatterns(self) -> list[Any]:
+        return list(self._make())
 
 
 #: The message of a request for STORAGES['private'], on a disk, outside a swap.
@@ -403,7 +411,9 @@ PRIVATE_REFUSED = (
 def test_a_disk_alias_is_refused_at_each_request_outside_a_swap_only(client):
     # media_patterns() no longer looks at the storage's class: the URLconf loads
     # (the runner's checks import it before any swap) and its other URLs work.
-    with override_settings(ROOT_URLCONF=URLconf(*media_patterns(), *media_patterns("private"))):
+    with override_settings(
+        ROOT_URLCONF=URLconf(lambda: [*media_patterns(), *media_patterns("private")])
+    ):
         default_storage.save("public.txt", ContentFile(b"public"))
         assert body(client.get("/media/public.txt")) == b"public"
         with pytest.raises(ImproperlyConfigured) as refused:
@@ -441,10 +451,12 @@ def reported(**kwargs: Any) -> list[tuple[str, str, str]]:
 
 #: default (in memory in the settings), exports inside an include(), private.
 SERVING = URLconf(
-    *media_patterns(),
-    path("files/", include(media_patterns(alias="exports"))),
-    *media_patterns(alias="private"),
-    path("", lambda request: HttpResponse(b"home")),
+    lambda: [
+        *media_patterns(),
+        path("files/", include(media_patterns(alias="exports"))),
+        *media_patterns(alias="private"),
+        path("", lambda request: HttpResponse(b"home")),
+    ]
 )
 
 
@@ -479,7 +491,7 @@ def test_e010_takes_the_aliases_pytest_swaps_and_those_in_memory_now():
 
 
 @needs_aliases
-@override_settings(ROOT_URLCONF=URLconf(*media_patterns(alias="private")))
+@override_settings(ROOT_URLCONF=URLconf(lambda: media_patterns(alias="private")))
 def test_e010_is_reported_by_django_s_check_framework():
     found = [m for m in checks.run_checks(tags=[checks.Tags.urls]) if m.id.startswith("inmem")]
     assert [(m.id, m.msg, m.hint) for m in found] == [
