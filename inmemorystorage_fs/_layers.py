@@ -26,7 +26,7 @@ from ._liveserver import serving, stop_serving
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
 from ._scope_options import TestingOptions, split_options
 from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
-from ._strict import Strictness, StrictScope, allowed_classes
+from ._strict import Origin, Strictness, StrictScope, allowed_classes
 from ._strict import enter as enter_strict
 from ._strict import leave as leave_strict
 from ._swaps import Swap
@@ -56,7 +56,8 @@ class Layer:
 
     *options* are ``fresh_storage()``'s: the reserved ``aliases``, ``fields``,
     ``strict`` and ``allow``, and the default storage's own options (or
-    *split*, what ``split_options()`` made of them). ``enter()`` leaves the
+    *split*, what ``split_options()`` made of them); *origin* says what
+    entered it, for strict mode's hint. ``enter()`` leaves the
     default storage to be made on first use when it is the only one swapped
     and no seed is planted: ``storage`` makes it.
     """
@@ -66,8 +67,10 @@ class Layer:
         options: dict[str, Any] | None = None,
         base: State | object | None = None,
         split: tuple[TestingOptions, dict[str, Any]] | None = None,
+        origin: Origin = "fresh_storage",
     ) -> None:
         self.testing, self._storage_options = split or split_options(options or {})
+        self.origin = origin  # what entered it, for strict mode's hint
         self._base = base
         self.swap: Swap | None = None
         self._strict: StrictScope | None = None
@@ -116,7 +119,7 @@ class Layer:
         if self.testing.strict:
             level: Strictness = "all" if self.testing.strict == "all" else "writes"
             allow = allowed_classes(self.testing.allow)
-            self._strict = StrictScope(level, allow, swap.origins)
+            self._strict = StrictScope(level, allow, swap.origins, self.origin)
             enter_strict(self._strict)
         _layers.append(self)
         self._served: Callable[[], Iterable[Storage]] | None

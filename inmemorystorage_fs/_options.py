@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import threading
 import weakref
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -17,7 +19,10 @@ __all__ = [
     "cached_from_settings",
     "check_memory_options",
     "check_shared_options",
+    "closest",
+    "did_you_mean",
     "follow_settings",
+    "no_key",
     "permission_problem",
     "reject_unknown",
 ]
@@ -27,6 +32,25 @@ def reject_unknown(storage: object, unknown: dict[str, Any]) -> None:
     """Raise ``ImproperlyConfigured`` naming the first option *storage*'s class lacks."""
     for key in unknown:
         raise ImproperlyConfigured(f"Invalid option {key!r} for {type(storage).__name__}")
+
+
+def closest(given: object, accepted: Iterable[str]) -> str | None:
+    """Return the name in *accepted* that *given* most likely misspells, if one is close."""
+    close = difflib.get_close_matches(str(given), sorted(accepted), n=1)
+    return close[0] if close else None
+
+
+def did_you_mean(given: object, accepted: Iterable[str]) -> str:
+    """Return "Did you mean 'x'? " for the name in *accepted* closest to *given*, or ""."""
+    close = closest(given, accepted)
+    return f"Did you mean {close!r}? " if close else ""
+
+
+def no_key(setting: str, key: object, keys: Iterable[str]) -> str:
+    """Return the message for a *key* that the dict setting *setting* does not have."""
+    close = closest(key, keys)
+    guess = f"; did you mean {close!r}? " if close else ". "
+    return f"{setting} has no key {key!r}{guess}Its keys are: {', '.join(sorted(keys))}."
 
 
 #: The ways a storage names a file whose name is taken.

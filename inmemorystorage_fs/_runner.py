@@ -14,10 +14,12 @@ import unittest
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.test.runner import DiscoverRunner as DjangoDiscoverRunner
 
 from ._dumps import DUMP_DIR_ENV, set_dump_dir
-from ._scope_options import Seed, split_options
+from ._options import no_key
+from ._scope_options import RESERVED, Seed, split_options
 from .testing import InMemoryStorageMixin
 
 __all__ = ["TESTING_SETTING", "DiscoverRunner"]
@@ -59,6 +61,7 @@ def _scoped(cls: type, options: _Frozen) -> type:
                 k: dict(v) if isinstance(v, _FrozenDict) else v for k, v in options
             },
             "_inmemory_scoped": (cls, options),
+            "_inmemory_origin": "runner",
             "__reduce_ex__": _reduce_scoped,
         }
         found = _scoped_classes.setdefault(
@@ -130,6 +133,10 @@ class DiscoverRunner(DjangoDiscoverRunner):
     def storage_options(self) -> dict[str, Any]:
         """Return the options of every test's layer: the setting, then the flags."""
         options = dict(getattr(settings, TESTING_SETTING, None) or {})
+        for key in options:
+            if key not in RESERVED:
+                # Not "Invalid option for InMemoryStorage": the setting has no such key.
+                raise ImproperlyConfigured(no_key(TESTING_SETTING, key, RESERVED))
         if self.inmemorystorage_strict and options.get("strict") != "all":
             options["strict"] = True
         seed = options.get("seed")

@@ -25,9 +25,12 @@ from django.utils.module_loading import import_string
 
 from .storage import InMemoryStorage, is_in_memory
 
-__all__ = ["RealStorageUsed", "StrictScope", "Strictness", "enter", "leave", "seen"]
+__all__ = ["Origin", "RealStorageUsed", "StrictScope", "Strictness", "enter", "leave", "seen"]
 
 Strictness = Literal["writes", "all"]
+#: What turned strict mode on: fresh_storage(), the mixin's attributes, the
+#: runner's setting, the pytest ini file or flags, or a pytest marker.
+Origin = Literal["fresh_storage", "mixin", "runner", "pytest", "marker"]
 
 WRITES = ("save", "_save", "delete")
 OPENS = ("open", "_open")
@@ -49,6 +52,31 @@ class StrictScope:
     allow: tuple[type, ...]
     # id(storage) -> (the storage, kept so that the id stays its own; where it came from)
     origins: dict[int, tuple[object, str]] = field(default_factory=dict)
+    origin: Origin = "fresh_storage"  # how the test asked for it, for the hint
+
+
+# Origin -> (how to put a storage in memory, how to let a class through ({cls!r})),
+# each said the way that origin is written.
+_HINTS: dict[Origin, tuple[str, str]] = {
+    "fresh_storage": ("fresh_storage(aliases=..., fields=True)", "allow=[{cls!r}]"),
+    "marker": (
+        "@pytest.mark.inmemory_storage(aliases=..., fields=True)",
+        "@pytest.mark.inmemory_storage(allow=[{cls!r}])",
+    ),
+    "pytest": (
+        "inmemorystorage_aliases = ... or inmemorystorage_fields = true in the pytest ini "
+        "file (or --inmemorystorage-all)",
+        "@pytest.mark.inmemory_storage(allow=[{cls!r}])",
+    ),
+    "mixin": (
+        "inmemory_storage_aliases = [...] or inmemory_storage_fields = True on the test class",
+        "inmemory_storage_options = {{'allow': [{cls!r}]}}",
+    ),
+    "runner": (
+        "INMEMORYSTORAGE_TESTING['aliases'] or INMEMORYSTORAGE_TESTING['fields'] = True",
+        "INMEMORYSTORAGE_TESTING['allow'] = [{cls!r}]",
+    ),
+}
 
 
 _scopes: list[StrictScope] = []
@@ -197,10 +225,11 @@ def _check(storage: Any, call: str, args: tuple[Any, ...], kwargs: dict[str, Any
         return  # collecting or finding app static files is a read that keeps working
     name = args[0] if args else kwargs.get("name", kwargs.get("path"))
     origin = scope.origins.get(id(storage), (None, "a storage built elsewhere"))[1]
+    put, allow = _HINTS[scope.origin]
     message = (
         f"{dotted(type(storage))}.{call}({name!r}) used a real storage during the test "
-        f"({origin}). Put it in memory with fresh_storage(aliases=..., fields=True), "
-        f"or let it through with allow=[{dotted(type(storage))!r}]."
+        f"({origin}). Put it in memory with {put}, "
+        f"or let it through with {allow.format(cls=dotted(type(storage)))}."
     )
     _seen.append(message)
     raise RealStorageUsed(message)

@@ -235,7 +235,14 @@ class Tree:
     def syspath(self, name: str) -> str:
         """Return *name*'s path on the OS, or raise ``NotImplementedError``."""
         with self.errors(name):
-            return str(self.fs.getsyspath(self.path(name)))
+            if self.fs.hassyspath(self.path(name)):
+                return str(self.fs.getsyspath(self.path(name)))
+        # Thumbnailers and image code call path(): say what works instead.
+        raise NotImplementedError(
+            f"{name!r} is not on a disk, so it has no path on the OS. Read it with "
+            f"storage.open({name!r}), or, for a model's file, with field_file.open() "
+            "(Pillow opens that too: Image.open(field_file))."
+        )
 
     # -- reading and writing ----------------------------------------------
 

@@ -13,10 +13,19 @@ from django.utils.module_loading import import_string
 
 from ._export import LOAD_LIMIT_NAME
 from ._limits import byte_count_problem
-from ._options import permission_problem
-from .storage import FSStorage
+from ._options import did_you_mean, permission_problem
+from .storage import FSStorage, InMemoryStorage
 
-__all__ = ["check_served_aliases", "check_settings", "testing_aliases"]
+__all__ = [
+    "check_deploy",
+    "check_served_aliases",
+    "check_settings",
+    "setting_errors",
+    "testing_aliases",
+]
+
+#: The keys of a ``STORAGES`` entry that Django reads; it ignores any other.
+ENTRY_KEYS = frozenset({"BACKEND", "OPTIONS"})
 
 
 @register(Tags.files)
@@ -93,11 +102,14 @@ def _check_storage(alias: str, config: Any) -> list[CheckMessage]:
         return []  # not ours to judge: Django reports an unusable backend itself
     if not (isinstance(backend, type) and issubclass(backend, FSStorage)):
         return []
+    entry = f"STORAGES[{alias!r}]"
+    message = f"{entry} has the key {{key!r}}, which Django ignores."
+    found = _unknown(config, ENTRY_KEYS, message, "E011")
     options = dict(config.get("OPTIONS") or {})
-    where = f"STORAGES[{alias!r}]['OPTIONS']"
+    where = f"{entry}['OPTIONS']"
     accepted = _accepted_options(backend)
     message = f"{where} has the option {{key!r}}, which {backend.__name__} does not take."
-    found = _unknown(options, accepted, message, "E002")
+    found += _unknown(options, accepted, message, "E002")
     for key in set(options) - accepted:
         del options[key]
     problem = byte_count_problem(options.get("max_size"), "max_size")
@@ -127,11 +139,45 @@ def _unknown(given: Any, accepted: Any, message: str, code: str) -> list[CheckMe
     return [
         Error(
             message.format(key=key),
-            hint=f"Use one of: {', '.join(sorted(accepted))}.",
+            hint=f"{did_you_mean(key, accepted)}Use one of: {', '.join(sorted(accepted))}.",
             id=f"inmemorystorage_fs.{code}",
         )
-        for key in sorted(set(given) - set(accepted))
+        for key in sorted(set(given) - set(accepted), key=str)
     ]
+
+
+def setting_errors() -> list[str]:
+    """Return each error ``check_settings()`` finds, as one line with its hint and id."""
+    return [
+        " ".join(filter(None, [message.msg, message.hint, f"({message.id})"]))
+        for message in check_settings()
+        if message.is_serious()
+    ]
+
+
+@register(Tags.files, deploy=True)
+def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Return a warning for each ``InMemoryStorage`` alias of a site run with ``DEBUG = False``."""
+    if settings.DEBUG:
+        return []
+    found: list[CheckMessage] = []
+    for alias, config in (getattr(settings, "STORAGES", None) or {}).items():
+        try:
+            backend = import_string(config["BACKEND"])
+        except Exception:
+            continue  # check_settings and Django report an unusable backend
+        if isinstance(backend, type) and issubclass(backend, InMemoryStorage):
+            found.append(
+                Warning(
+                    f"STORAGES[{alias!r}] is {backend.__name__} while DEBUG is False: "
+                    "its files live in this process's memory and vanish when it ends "
+                    "(each worker process has files of its own).",
+                    hint="Deploy with a storage that keeps files (FileSystemStorage, "
+                    "django-storages); keep InMemoryStorage for tests and development.",
+                    id="inmemorystorage_fs.W002",
+                )
+            )
+    return found
 
 
 def _accepted_options(backend: type[FSStorage]) -> set[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,9 @@ STRICT_INI = "inmemorystorage_strict"
 SEED_INI = "inmemorystorage_seed"
 OPTIONS_INI = "inmemorystorage_options"
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as _dumps.DUMP_DIR_ENV
+BOOL_INIS = (AUTOUSE_INI, FIELDS_INI, STRICT_INI)
+# What pytest reads as a bool ini value, besides true and false.
+BOOL_WORDS = ("yes", "no", "on", "off", "1", "0", "y", "n", "t", "f")
 
 # (depth, node) of the scopes whose layers a test using fresh storages gets:
 # 1 its module, 2 its class, 3 itself
@@ -109,11 +113,59 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(**options): give the test a fresh InMemoryStorage(**options) "
         "as the default storage.",
     )
+    for name in BOOL_INIS:
+        _check_bool_ini(config, name)
     folder = config.getoption("inmemorystorage_dump") or os.environ.get(DUMP_DIR_ENV)
     if folder:
         # Resolved now, against where pytest started: a test may chdir.
         _set_dump_option(str(config.invocation_params.dir / folder))
         config.add_cleanup(lambda: _set_dump_option(None))
+
+
+def _check_bool_ini(config: pytest.Config, name: str) -> None:
+    """Raise ``UsageError`` naming *name*, its value and the values it takes, if it is no bool."""
+    try:
+        config.getini(name)
+    except (ValueError, pytest.UsageError):  # pytest < 9 raises the ValueError itself
+        raise pytest.UsageError(
+            f"{name} = {_raw_ini(config, name)}: not a bool. Use true or false "
+            f"(pytest also reads {', '.join(BOOL_WORDS)})."
+        ) from None
+
+
+def _raw_ini(config: pytest.Config, name: str) -> str:
+    """Return the ini value *name* as written."""
+    # pytest 9 keeps ConfigValues in _inicfg (its public inicfg warns that it
+    # is deprecated); older pytests keep the strings in inicfg.
+    values: Any = getattr(config, "_inicfg", None)
+    if values is None:
+        return str(config.inicfg[name])
+    return str(values[name].value)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to run with bad settings of this package: pytest-django runs no system checks."""
+    django_conf = sys.modules.get("django.conf")
+    if django_conf is None or not django_conf.settings.configured:
+        return  # not a Django run, or one that configures Django later
+    from ._options import did_you_mean
+    from .checks import setting_errors
+
+    errors = setting_errors()
+    configured = list(getattr(django_conf.settings, "STORAGES", None) or {"default": {}})
+    aliases = session.config.getini(ALIASES_INI)
+    for alias in aliases if aliases != ["__all__"] else ():
+        if alias not in configured:
+            errors.append(
+                f"{ALIASES_INI} = {' '.join(aliases)}: {alias!r} is not a STORAGES alias. "
+                f"{did_you_mean(alias, configured)}Use __all__ or some of: "
+                f"{', '.join(configured)}."
+            )
+    if errors:
+        raise pytest.UsageError(
+            "inmemorystorage_fs: fix these settings before the tests run:\n"
+            + "\n".join(f"  {error}" for error in errors)
+        )
 
 
 def _set_dump_option(value: str | None) -> None:
@@ -336,7 +388,7 @@ class _Layers:
             seed_files(split[0].seed)  # a missing folder fails here too
         if base is None and inherit:
             base = INHERIT
-        return Layer(None, base, split)
+        return Layer(None, base, split, "pytest" if options is None else "marker")
 
     def _enter_due(self, depth: int) -> None:
         while self.due and self.due[0][0] <= depth:
@@ -465,8 +517,9 @@ def inmemory_storage(request: pytest.FixtureRequest) -> Iterator[InMemoryStorage
     # using it (or by a test of an InMemoryStorageMixin class).
     from ._layers import INHERIT, Layer
 
-    options = _options(request.node) or _rooted(request.config, _configured(request.config))
-    layer = Layer(options, INHERIT)
+    marked = _options(request.node)
+    options = marked or _rooted(request.config, _configured(request.config))
+    layer = Layer(options, INHERIT, origin="pytest" if marked is None else "marker")
     with layer as storage:
         layers.own[request.node.nodeid] = layer
         try:

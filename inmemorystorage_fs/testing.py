@@ -23,7 +23,7 @@ from django.core.files.storage import storages
 from ._dumps import DUMP_DIR_ENV, dump_files, point_to
 from ._layers import INHERIT, Layer, State, checked_options
 from ._scope_options import RESERVED, Seed
-from ._strict import RealStorageUsed
+from ._strict import Origin, RealStorageUsed
 from .storage import FSStorage, InMemoryStorage
 
 if TYPE_CHECKING:
@@ -143,6 +143,7 @@ class fresh_storage:  # lower case: used like override_settings
                 "__qualname__": cls.__qualname__,
                 "__doc__": cls.__doc__,
                 "inmemory_storage_options": dict(self.options),
+                "_inmemory_origin": "fresh_storage",
             }
             return type(cls.__name__, bases, attrs)
         for name, value in list(vars(cls).items()):
@@ -180,6 +181,7 @@ class InMemoryStorageMixin(_TestCaseBase):
     storage: InMemoryStorage
     _inmemory_layer: Layer
     _inmemorystorage_mixin: ClassVar[bool] = True  # the pytest plugin reads this
+    _inmemory_origin: ClassVar[Origin] = "mixin"  # the runner and fresh_storage set theirs
     _inmemory_class_state: ClassVar[State | None] = None
     _inmemory_class_layer: ClassVar[Layer | None] = None
 
@@ -220,7 +222,7 @@ class InMemoryStorageMixin(_TestCaseBase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        layer = Layer(cls._inmemory_options())
+        layer = Layer(cls._inmemory_options(), origin=cls._inmemory_origin)
         layer.__enter__()  # on failure it leaves nothing installed
         cls.addClassCleanup(cls._inmemory_class_cleanup, layer)
         cls._inmemory_class_layer = layer
@@ -271,7 +273,9 @@ class InMemoryStorageMixin(_TestCaseBase):
         _ours(alias).assert_empty(path)
 
     def __call__(self, result: unittest.result.TestResult | None = None) -> Any:
-        layer = Layer(self._inmemory_options(), self._inmemory_class_files())
+        layer = Layer(
+            self._inmemory_options(), self._inmemory_class_files(), origin=self._inmemory_origin
+        )
         with layer as storage:
             self.storage = storage
             self._inmemory_layer = layer

@@ -1,5 +1,6 @@
 """Configuration errors: system checks with ids, and ImproperlyConfigured, never a TypeError."""
 
+import io
 import subprocess
 import sys
 
@@ -7,6 +8,7 @@ import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.test import override_settings
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
@@ -123,3 +125,49 @@ def test_byte_counts_are_checked_by_one_rule(what):
     assert byte_count_problem(True, what) == (
         f"{what} must be a number of bytes (an int >= 0) or None, not True."
     )
+
+
+def test_an_unknown_key_of_a_storages_entry_is_e011_with_a_guess():
+    # Django's own handler reads BACKEND and OPTIONS and drops "OPTION" silently.
+    storages = {"default": {"BACKEND": OURS, "OPTION": {"max_size": 10}}}
+    with override_settings(STORAGES=storages):
+        found = check_settings()
+    assert ids(found) == ["inmemorystorage_fs.E011"]
+    assert found[0].msg == "STORAGES['default'] has the key 'OPTION', which Django ignores."
+    assert found[0].hint == "Did you mean 'OPTIONS'? Use one of: BACKEND, OPTIONS."
+
+
+def test_an_unknown_option_s_hint_guesses_the_option_meant():
+    storages = {"media": {"BACKEND": OURS, "OPTIONS": {"base_ulr": "/m/"}}}
+    with override_settings(STORAGES=storages):
+        (found,) = check_settings()
+    assert found.hint == (
+        "Did you mean 'base_url'? Use one of: allow_overwrite, alternative_names, base_url, "
+        "directory_permissions_mode, file_permissions_mode, location, max_size, persist."
+    )
+
+
+DEPLOY_W002 = (
+    "?: (inmemorystorage_fs.W002) STORAGES['default'] is InMemoryStorage while DEBUG is "
+    "False: its files live in this process's memory and vanish when it ends (each worker "
+    "process has files of its own).\n"
+    "\tHINT: Deploy with a storage that keeps files (FileSystemStorage, django-storages); "
+    "keep InMemoryStorage for tests and development."
+)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_check_deploy_warns_that_in_memory_files_vanish_unless_debug(debug):
+    storages = {
+        "default": {"BACKEND": OURS},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    out, err = io.StringIO(), io.StringIO()
+    with override_settings(STORAGES=storages, DEBUG=debug):
+        call_command("check", deploy=True, stdout=out, stderr=err)
+    assert (DEPLOY_W002 in err.getvalue()) is not debug, err.getvalue()
+    assert "STORAGES['staticfiles']" not in err.getvalue()  # a disk keeps its files
+    # Not a deploy run: "manage.py check" (and the test runner's checks) say nothing.
+    with override_settings(STORAGES=storages, DEBUG=False):
+        call_command("check", stdout=out, stderr=err)
+    assert err.getvalue().count("inmemorystorage_fs.W002") == (0 if debug else 1)

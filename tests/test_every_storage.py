@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.test import Client, TestCase, override_settings
+from django.test import Client, SimpleTestCase, TestCase, override_settings
 from PIL import Image
 
 from inmemorystorage_fs import InMemoryStorage
@@ -425,3 +425,43 @@ def test_the_settings_options_of_the_default_carry_over_and_keywords_win() -> No
             storage.save("big.bin", ContentFile(b"x" * 11))
             first, second, _ = names_of_three(storage)
             assert first == "notes.txt" and second.startswith("notes_") and second != "notes_1.txt"
+
+
+# -- RealStorageUsed says how to fix it in the words of what turned strict mode on --
+
+FS_STORAGE = "django.core.files.storage.filesystem.FileSystemStorage"
+USED = (
+    f"{FS_STORAGE}.save('x.txt') used a real storage during the test "
+    "(STORAGES['private'], billing.Invoice.pdf)."
+)
+
+
+def refused_private() -> str:
+    with pytest.raises(RealStorageUsed) as raised:
+        storages["private"].save("x.txt", ContentFile(b"x"))
+    return str(raised.value)
+
+
+def test_real_storage_used_under_fresh_storage_names_its_keywords() -> None:
+    with fresh_storage(strict=True):
+        assert refused_private() == (
+            f"{USED} Put it in memory with fresh_storage(aliases=..., fields=True), "
+            f"or let it through with allow=[{FS_STORAGE!r}]."
+        )
+
+
+class StrictMixinHint(InMemoryStorageMixin, SimpleTestCase):
+    inmemory_storage_strict = True
+
+    def test_real_storage_used_names_the_class_attributes(self) -> None:
+        assert refused_private() == (
+            f"{USED} Put it in memory with inmemory_storage_aliases = [...] or "
+            "inmemory_storage_fields = True on the test class, or let it through with "
+            f"inmemory_storage_options = {{'allow': [{FS_STORAGE!r}]}}."
+        )
+
+
+@fresh_storage(strict=True)
+class StrictDecoratedHint(SimpleTestCase):
+    def test_real_storage_used_names_fresh_storage(self) -> None:
+        assert "Put it in memory with fresh_storage(aliases=" in refused_private()

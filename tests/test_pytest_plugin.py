@@ -506,3 +506,106 @@ def test_a_session_fixture_runs_outside_the_layers_whichever_test_asks_for_it_fi
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
     result.assert_outcomes(passed=3)
     assert (project.path / "module-teardown.txt").read_text() == "ok"
+
+
+# -- a mistake in the settings or the ini file stops the run with one clear line --
+
+
+def no_traceback(result: pytest.RunResult) -> None:
+    output = "\n".join([*result.outlines, *result.errlines])
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output
+
+
+def test_a_bool_ini_value_pytest_cannot_read_is_a_usage_error_naming_it(
+    project: pytest.Pytester,
+) -> None:
+    project.makeini(INI.format(extra="inmemorystorage_strict = maybe"))
+    project.makepyfile(test_any="def test_one():\n    pass\n")
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.errlines == [
+        "ERROR: inmemorystorage_strict = maybe: not a bool. Use true or false "
+        "(pytest also reads yes, no, on, off, 1, 0, y, n, t, f).",
+        "",
+    ]
+    no_traceback(result)
+
+
+BAD_SETTINGS = """
+from tests.settings import *  # noqa: F403
+
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "default": {"BACKEND": "inmemorystorage_fs.InMemoryStorage", "OPTIONS": {"base_ulr": "/m/"}},
+    "private": {"BACKEND": "inmemorystorage_fs.InMemoryStorage", "OPTION": {}},
+}
+"""
+
+
+def test_bad_storages_settings_and_a_misspelt_alias_stop_the_run_before_any_test(
+    project: pytest.Pytester,
+) -> None:
+    # pytest-django runs no system checks: without this, every test would pass.
+    project.makepyfile(bad_settings=BAD_SETTINGS, test_any="def test_one():\n    pass\n")
+    extra = "inmemorystorage_aliases = default privte"
+    project.makeini(INI.format(extra=extra))
+    result = project.runpytest_subprocess("--ds=bad_settings", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.errlines == [
+        "ERROR: inmemorystorage_fs: fix these settings before the tests run:",
+        "  STORAGES['default']['OPTIONS'] has the option 'base_ulr', which InMemoryStorage "
+        "does not take. Did you mean 'base_url'? Use one of: allow_overwrite, "
+        "alternative_names, base_url, directory_permissions_mode, file_permissions_mode, "
+        "location, max_size, persist. (inmemorystorage_fs.E002)",
+        "  STORAGES['private'] has the key 'OPTION', which Django ignores. Did you mean "
+        "'OPTIONS'? Use one of: BACKEND, OPTIONS. (inmemorystorage_fs.E011)",
+        "  inmemorystorage_aliases = default privte: 'privte' is not a STORAGES alias. "
+        "Did you mean 'private'? Use __all__ or some of: default, staticfiles, private, "
+        "exports.",
+        "",
+    ]
+    no_traceback(result)
+
+
+STRICT_HINT_TESTS = """
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+
+from inmemorystorage_fs.testing import RealStorageUsed
+
+
+def write_private():
+    with pytest.raises(RealStorageUsed) as raised:
+        storages["private"].save("x.txt", ContentFile(b"x"))
+    with open("hints.txt", "a") as hints:  # the test's own output is in the way of print()
+        hints.write(str(raised.value).split("). ", 1)[1] + "\\n")
+
+
+def test_configured_in_the_ini_file(inmemory_storage):
+    write_private()
+
+
+@pytest.mark.inmemory_storage(base_url="/m/")
+def test_marked():
+    write_private()
+"""
+
+
+def test_real_storage_used_says_how_the_run_asked_for_strict_mode(
+    project: pytest.Pytester,
+) -> None:
+    project.makeini(INI.format(extra="inmemorystorage_strict = true"))
+    project.makepyfile(test_strict=STRICT_HINT_TESTS)
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    hints = (project.path / "hints.txt").read_text().splitlines()
+    assert hints == [
+        "Put it in memory with inmemorystorage_aliases = ... or inmemorystorage_fields "
+        "= true in the pytest ini file (or --inmemorystorage-all), or let it through with "
+        "@pytest.mark.inmemory_storage(allow=['django.core.files.storage.filesystem."
+        "FileSystemStorage']).",
+        "Put it in memory with @pytest.mark.inmemory_storage(aliases=..., fields=True), "
+        "or let it through with @pytest.mark.inmemory_storage(allow=['django.core.files."
+        "storage.filesystem.FileSystemStorage']).",
+    ]

@@ -13,6 +13,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from inmemorystorage_fs.testing import RESERVED
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -186,6 +190,13 @@ def test_strict_flag_fails_only_the_write_through_a_module_level_storage(
     assert "  - django.core.files.storage.filesystem.FileSystemStorage.save('c.txt')" in (
         run.stderr
     )
+    # The hint speaks of the setting the runner reads, not of fresh_storage().
+    assert (
+        "Put it in memory with INMEMORYSTORAGE_TESTING['aliases'] or "
+        "INMEMORYSTORAGE_TESTING['fields'] = True, or let it through with "
+        "INMEMORYSTORAGE_TESTING['allow'] = "
+        "['django.core.files.storage.filesystem.FileSystemStorage']." in run.stderr
+    )
     assert files_under(project / "cache") == []
 
 
@@ -267,3 +278,19 @@ def test_runner_names_the_setting_of_a_missing_seed(project: Path) -> None:
         f"does not exist (looked in {project}/fixtures/media, relative to the settings' "
         "BASE_DIR)."
     ) in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "guess"), [("alias", "; did you mean 'aliases'? "), ("colour", ". ")]
+)
+def test_a_key_the_testing_setting_lacks_is_named_with_its_keys(key: str, guess: str) -> None:
+    # Not "Invalid option 'alias' for InMemoryStorage" from each class's setUpClass.
+    from inmemorystorage_fs.testing import DiscoverRunner
+
+    with override_settings(INMEMORYSTORAGE_TESTING={key: ["private"]}):
+        with pytest.raises(ImproperlyConfigured) as raised:
+            DiscoverRunner().storage_options()
+    assert str(raised.value) == (
+        f"INMEMORYSTORAGE_TESTING has no key {key!r}{guess}"
+        f"Its keys are: {', '.join(sorted(RESERVED))}."
+    )

@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import PIL.Image
 import pytest
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files import File
@@ -19,6 +20,8 @@ from django.test import override_settings
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
 from inmemorystorage_fs.storage import PathDoesNotExist, clear_persistent_fs
+from inmemorystorage_fs.testing import fresh_storage
+from tests.testapp.models import Photo
 
 UTC = timezone.utc  # datetime.UTC is Python 3.11+; this package supports 3.10
 
@@ -781,3 +784,29 @@ def test_simple_uploaded_file(storage):
     upload = SimpleUploadedFile("up.txt", b"uploaded", content_type="text/plain")
     name = storage.save("up.txt", upload)
     assert read(storage, name) == b"uploaded"
+
+
+PATH_MESSAGE = (
+    "'avatars/x.png' is not on a disk, so it has no path on the OS. Read it with "
+    "storage.open('avatars/x.png'), or, for a model's file, with field_file.open() "
+    "(Pillow opens that too: Image.open(field_file))."
+)
+
+
+def test_path_names_the_file_and_says_what_reads_it_instead(storage):
+    # The type of Django's protocol for storages off the disk; its message names no file.
+    with pytest.raises(NotImplementedError, match=r"^This backend doesn't support absolute"):
+        Storage().path("avatars/x.png")
+    with pytest.raises(NotImplementedError) as raised:
+        storage.path("avatars//x.png")
+    assert str(raised.value) == PATH_MESSAGE
+    # What the message suggests works: Pillow reads a model's image from the storage.
+    buffer = io.BytesIO()
+    PIL.Image.new("RGB", (3, 2)).save(buffer, "PNG")
+    with fresh_storage():
+        photo = Photo()
+        photo.image.save("x.png", ContentFile(buffer.getvalue()), save=False)
+        with pytest.raises(NotImplementedError, match=r"Image\.open\(field_file\)"):
+            photo.image.path  # noqa: B018
+        photo.image.open()
+        assert PIL.Image.open(photo.image).size == (3, 2)
