@@ -19,7 +19,7 @@ from typing import Any, Literal
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import File
 from django.core.files.storage import InMemoryStorage as DjangoInMemoryStorage
-from django.core.files.storage import Storage
+from django.core.files.storage import Storage, storages
 from django.db.models.fields.files import FieldFile
 from django.utils.module_loading import import_string
 
@@ -212,6 +212,17 @@ def _is_write(call: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     return False
 
 
+def _where(scope: StrictScope, storage: object) -> str:
+    """Return where *storage* comes from: what the scope noted, or its alias now."""
+    known = scope.origins.get(id(storage))
+    if known is not None:
+        return known[1]
+    # An alias first looked up inside the scope was not there to be noted.
+    built_now: dict[str, object] = getattr(storages, "_storages", {})  # Django's cache
+    aliases = [alias for alias, built in built_now.items() if built is storage]
+    return ", ".join(f"STORAGES[{alias!r}]" for alias in aliases) or "a storage built elsewhere"
+
+
 def _check(storage: Any, call: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     scope = _scopes[-1]
     write = _is_write(call, args, kwargs)
@@ -224,7 +235,7 @@ def _check(storage: Any, call: str, args: tuple[Any, ...], kwargs: dict[str, Any
     if not write and _from_staticfiles_finders():
         return  # collecting or finding app static files is a read that keeps working
     name = args[0] if args else kwargs.get("name", kwargs.get("path"))
-    origin = scope.origins.get(id(storage), (None, "a storage built elsewhere"))[1]
+    origin = _where(scope, storage)
     put, allow = _HINTS[scope.origin]
     message = (
         f"{dotted(type(storage))}.{call}({name!r}) used a real storage during the test "

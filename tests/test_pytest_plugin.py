@@ -561,7 +561,7 @@ def test_bad_storages_settings_and_a_misspelt_alias_stop_the_run_before_any_test
         "'OPTIONS'? Use one of: BACKEND, OPTIONS. (inmemorystorage_fs.E011)",
         "  inmemorystorage_aliases = default privte: 'privte' is not a STORAGES alias. "
         "Did you mean 'private'? Use __all__ or some of: default, staticfiles, private, "
-        "exports.",
+        "exports, vault.",
         "",
     ]
     no_traceback(result)
