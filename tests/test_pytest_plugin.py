@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from inmemorystorage_fs._dumps import folder_name as dump_name
+from tests.helpers import needs_aliases
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -542,6 +543,7 @@ STORAGES = {
 """
 
 
+@needs_aliases  # tests.settings' private alias
 def test_bad_storages_settings_and_a_misspelt_alias_stop_the_run_before_any_test(
     project: pytest.Pytester,
 ) -> None:
@@ -592,6 +594,7 @@ def test_marked():
 """
 
 
+@needs_aliases  # tests.settings' private alias
 def test_real_storage_used_says_how_the_run_asked_for_strict_mode(
     project: pytest.Pytester,
 ) -> None:
