@@ -16,7 +16,8 @@ saying what it is, so that none goes stale unnoticed:
     A file of the tutorial's project, which is written out and tested with pytest.
 ``.. example: pytest``
     A pytest module, run by pytest in this repository's Django project
-    (tests/settings.py, its apps and URLs); each of its tests must pass.
+    (tests/settings.py, its apps and URLs); each of its tests must pass. One
+    that uses Selenium is skipped where tests/test_browser.py is (no Chromium).
 ``.. example: fragment REASON``
     Code that needs a project the docs only sketch: it must compile.
 
@@ -230,6 +231,8 @@ filterwarnings = error
 def test_a_pytest_example_passes(
     block: Block, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if "selenium" in block.code:
+        pytest.importorskip("tests.test_browser")  # skipped as the browser tests are
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.delenv("INMEMORYSTORAGE_DUMP_DIR", raising=False)
     pytester.makeini(PYTEST_INI)
@@ -327,6 +330,19 @@ README_CHANGES = {
     "self.invoice.pdf.delete()": "self.document.upload.delete()",
     '"invoices/1.pdf"': '"documents/1.pdf"',
     "failed-files/invoices.tests.InvoiceTests.": "failed-files/documents.tests.DocumentTests.",
+    "class AvatarPageTests(InMemoryStorageMixin": "class PhotoPageTests(InMemoryStorageMixin",
+    "def test_the_avatar_loads(self):": "def test_the_photo_loads(self):",
+    "user = User.objects.create(avatar=ContentFile(": (
+        "photo = Photo.objects.create(image=ContentFile("
+    ),
+    # Chromium refuses to start as root (a container's user) without it.
+    'options.add_argument("--headless=new")': (
+        'options.add_argument("--headless=new")\n'
+        'options.add_argument("--no-sandbox")  # as root, in a container'
+    ),
+    '"/users/{user.pk}/")   # <img src="{{ user.avatar.url }}">': (
+        '"/photos/{photo.pk}/")   # <img src="{{ photo.image.url }}">'
+    ),
     # Issue 19, section 2: media_patterns(alias=...) reads the storage at each request.
     (
         "is ``False`` in tests). The storage is checked when the URLconf loads: one\n"
