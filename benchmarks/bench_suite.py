@@ -795,7 +795,7 @@ def report(results: dict[str, list[dict[str, Any]]], rounds: int) -> float | Non
 STEPS = [
     ("pytest_plugin.py", "pytest_runtest_setup", "pytest_runtest_setup (all of it)"),
     ("pytest_plugin.py", "_new", "  _new(): options + Layer(), before the fixtures"),
-    ("pytest_plugin.py", "_options", "    _options() (marker)"),
+    ("_plugin_options.py", "marker_options", "    marker_options() (marker)"),
     ("pytest_plugin.py", "pytest_fixture_setup", "pytest_fixture_setup, each fixture"),
     ("pytest_plugin.py", "pytest_runtest_call", "pytest_runtest_call"),
     ("pytest_plugin.py", "_enter_due", "entering the due layers (from either hook)"),

@@ -21,23 +21,27 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ._plugin_options import (
+    ALIASES_INI,
+    AUTOUSE_INI,
+    BOOL_INIS,
+    DUMP_DIR_ENV,
+    FIELDS_INI,
+    MARKER,
+    OPTIONS_INI,
+    SEED_INI,
+    STRICT_INI,
+    check_bool_ini,
+    configured,
+    marker_options,
+    rooted,
+)
+
 if TYPE_CHECKING:
     from ._layers import Layer
     from .storage import InMemoryStorage
 
 __all__ = ["inmemory_storage"]
-
-MARKER = "inmemory_storage"
-AUTOUSE_INI = "inmemorystorage_autouse"
-ALIASES_INI = "inmemorystorage_aliases"
-FIELDS_INI = "inmemorystorage_fields"
-STRICT_INI = "inmemorystorage_strict"
-SEED_INI = "inmemorystorage_seed"
-OPTIONS_INI = "inmemorystorage_options"
-DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as _dumps.DUMP_DIR_ENV
-BOOL_INIS = (AUTOUSE_INI, FIELDS_INI, STRICT_INI)
-# What pytest reads as a bool ini value, besides true and false.
-BOOL_WORDS = ("yes", "no", "on", "off", "1", "0", "y", "n", "t", "f")
 
 # (depth, node) of the scopes whose layers a test using fresh storages gets:
 # 1 its module, 2 its class, 3 itself
@@ -114,33 +118,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "as the default storage.",
     )
     for name in BOOL_INIS:
-        _check_bool_ini(config, name)
+        check_bool_ini(config, name)
     folder = config.getoption("inmemorystorage_dump") or os.environ.get(DUMP_DIR_ENV)
     if folder:
         # Resolved now, against where pytest started: a test may chdir.
         _set_dump_option(str(config.invocation_params.dir / folder))
         config.add_cleanup(lambda: _set_dump_option(None))
-
-
-def _check_bool_ini(config: pytest.Config, name: str) -> None:
-    """Raise ``UsageError`` naming *name*, its value and the values it takes, if it is no bool."""
-    try:
-        config.getini(name)
-    except (ValueError, pytest.UsageError):  # pytest < 9 raises the ValueError itself
-        raise pytest.UsageError(
-            f"{name} = {_raw_ini(config, name)}: not a bool. Use true or false "
-            f"(pytest also reads {', '.join(BOOL_WORDS)})."
-        ) from None
-
-
-def _raw_ini(config: pytest.Config, name: str) -> str:
-    """Return the ini value *name* as written."""
-    # pytest 9 keeps ConfigValues in _inicfg (its public inicfg warns that it
-    # is deprecated); older pytests keep the strings in inicfg.
-    values: Any = getattr(config, "_inicfg", None)
-    if values is None:
-        return str(config.inicfg[name])
-    return str(values[name].value)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -152,14 +135,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from .checks import setting_errors
 
     errors = setting_errors()
-    configured = list(getattr(django_conf.settings, "STORAGES", None) or {"default": {}})
+    known = list(getattr(django_conf.settings, "STORAGES", None) or {"default": {}})
     aliases = session.config.getini(ALIASES_INI)
     for alias in aliases if aliases != ["__all__"] else ():
-        if alias not in configured:
+        if alias not in known:
             errors.append(
                 f"{ALIASES_INI} = {' '.join(aliases)}: {alias!r} is not a STORAGES alias. "
-                f"{did_you_mean(alias, configured)}Use __all__ or some of: "
-                f"{', '.join(configured)}."
+                f"{did_you_mean(alias, known)}Use __all__ or some of: "
+                f"{', '.join(known)}."
             )
     if errors:
         raise pytest.UsageError(
@@ -239,103 +222,6 @@ def _layers(config: pytest.Config) -> _Layers:
     return layers
 
 
-def _configured(config: pytest.Config) -> dict[str, Any]:
-    """Return the reserved options the ini file and the command line set for every test."""
-    options: dict[str, Any] = {}
-    aliases = config.getini(ALIASES_INI)
-    if aliases:
-        options["aliases"] = "__all__" if aliases == ["__all__"] else list(aliases)
-    if config.getini(FIELDS_INI):
-        options["fields"] = True
-    if config.getini(STRICT_INI) or config.getoption("inmemorystorage_strict"):
-        options["strict"] = True
-    if config.getoption("inmemorystorage_all"):
-        options.update(aliases="__all__", fields=True)
-    if config.getini(SEED_INI):
-        options["seed"] = _from_rootdir(
-            config, config.getini(SEED_INI), f"the {SEED_INI} ini option"
-        )
-    if config.getini(OPTIONS_INI):
-        options["options"] = _ini_storage_options(config)
-    return options
-
-
-def _ini_storage_options(config: pytest.Config) -> dict[str, Any]:
-    """Return the storage options of the ini file's ``key=value`` pairs, checked."""
-    from django.core.exceptions import ImproperlyConfigured
-
-    from ._scope_options import check_storage_options
-
-    options: dict[str, Any] = {}
-    for pair in config.getini(OPTIONS_INI):
-        key, equals, text = pair.partition("=")
-        if not equals or not key:
-            raise pytest.UsageError(
-                f"{OPTIONS_INI}: {pair!r} is not key=value; write for example "
-                f"{OPTIONS_INI} = max_size=1000000 alternative_names=counter"
-            )
-        if key in options:
-            raise pytest.UsageError(f"{OPTIONS_INI}: {key!r} is given twice.")
-        options[key] = _ini_value(text)
-    try:
-        return check_storage_options(options, f"The {OPTIONS_INI} ini option")
-    except ImproperlyConfigured as exc:
-        raise pytest.UsageError(str(exc)) from None
-
-
-# Ini words that stand for Python's constants, as pytest's own bool ini values read.
-_INI_CONSTANTS: dict[str, Any] = {"true": True, "false": False, "none": None}
-
-
-def _ini_value(text: str) -> Any:
-    """Return an ini option's value: True, False, None, an int (0o644 too) or the text."""
-    if text.lower() in _INI_CONSTANTS:
-        return _INI_CONSTANTS[text.lower()]
-    try:
-        return int(text, 0)
-    except ValueError:
-        return text  # the storage's own check says what is wrong with it
-
-
-def _from_rootdir(config: pytest.Config, seed: Any, named_by: str) -> Any:
-    """Return a seed folder as a ``Seed`` read against the rootdir; anything else as given."""
-    from ._scope_options import Seed
-
-    if isinstance(seed, (str, os.PathLike)) and "://" not in os.fspath(seed):
-        return Seed(os.fspath(seed), named_by, str(config.rootpath), "the pytest rootdir")
-    return seed
-
-
-def _options(node: pytest.Item | pytest.Collector) -> dict[str, Any] | None:
-    """Return the options of *node*'s layer: the configured ones, then its marker's.
-
-    None: the configured ones alone (the common case, split once per run).
-    """
-    marker = node.get_closest_marker(MARKER)
-    if marker is None:
-        return None
-    if marker.args:
-        raise TypeError(f"@pytest.mark.{MARKER} takes keyword options only, got {marker.args!r}")
-    configured = _configured(node.config)
-    options = {**configured, **marker.kwargs}
-    if "seed" in marker.kwargs:
-        named_by = f"the seed keyword of @pytest.mark.{MARKER}"
-        options["seed"] = _from_rootdir(node.config, marker.kwargs["seed"], named_by)
-    if isinstance(configured.get("options"), dict) and isinstance(
-        marker.kwargs.get("options"), dict
-    ):
-        # The marker's options change some of the ini file's, not all of them.
-        options["options"] = {**configured["options"], **marker.kwargs["options"]}
-    return options
-
-
-def _rooted(config: pytest.Config, options: dict[str, Any]) -> dict[str, Any]:
-    """Return *options* with a relative seed folder made relative to the rootdir."""
-    if options.get("seed") is not None:
-        options["seed"] = _from_rootdir(config, options["seed"], "the seed option")
-    return options
-
-
 class _Layers:
     """The layers of the running test, entered as pytest sets up its fixtures.
 
@@ -376,13 +262,13 @@ class _Layers:
         """
         from ._layers import INHERIT, Layer, checked_options, seed_files
 
-        options = _options(node) if marked else None
+        options = marker_options(node) if marked else None
         if options is not None:
             split = checked_options(options)
         else:
             if self._split is None:
-                configured = _rooted(self.config, _configured(self.config))
-                self._split = checked_options(configured)
+                options = rooted(self.config, configured(self.config))
+                self._split = checked_options(options)
             split = self._split
         if split[0].seed is not None:
             seed_files(split[0].seed)  # a missing folder fails here too
@@ -517,8 +403,8 @@ def inmemory_storage(request: pytest.FixtureRequest) -> Iterator[InMemoryStorage
     # using it (or by a test of an InMemoryStorageMixin class).
     from ._layers import INHERIT, Layer
 
-    marked = _options(request.node)
-    options = marked or _rooted(request.config, _configured(request.config))
+    marked = marker_options(request.node)
+    options = marked or rooted(request.config, configured(request.config))
     layer = Layer(options, INHERIT, origin="pytest" if marked is None else "marker")
     with layer as storage:
         layers.own[request.node.nodeid] = layer
