@@ -396,6 +396,11 @@ def readme_sections(readme: Path = README) -> list[tuple[str, list[str]]]:
             sections.append((line, []))
             paragraph = []
         elif line.strip():
+            if paragraph and paragraph[-1].startswith(" ") and not line.startswith(" "):
+                # A new term or item of a list: each is checked on its own, so a
+                # list the docs extend still holds the items the README had.
+                sections[-1][1].append("\n".join(paragraph))
+                paragraph = []
             paragraph.append(line)
         else:
             sections[-1][1].append("\n".join(paragraph))
