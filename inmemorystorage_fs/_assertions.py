@@ -6,8 +6,12 @@ import difflib
 import functools
 import re
 from collections.abc import Iterator
+from io import BytesIO
+from typing import Any
 
-__all__ = ["StorageAssertions", "glob_regex"]
+from ._fakes import import_pillow
+
+__all__ = ["StorageAssertions", "assert_image", "glob_regex"]
 
 #: The most lines of ``tree()`` a failure message shows: enough to see the
 #: shape of a test's files, short enough to read in a terminal.
@@ -153,3 +157,102 @@ class StorageAssertions:
             raise AssertionError(
                 self._shown(f"Expected no files under {where}, found {len(held)}: {held[:10]!r}")
             )
+
+    def assert_image(
+        self,
+        name: str,
+        size: tuple[int, int] | None = None,
+        format: str | None = None,
+        mode: str | None = None,
+    ) -> None:
+        """Fail unless *name* is an image that decodes, of *size*, *format* and *mode* if given."""
+        problem = image_problem(self, name, size, format, mode)
+        if problem is not None:
+            raise AssertionError(self._shown(problem))
+
+
+def assert_image(
+    name: str,
+    size: tuple[int, int] | None = None,
+    format: str | None = None,
+    mode: str | None = None,
+    *,
+    storage: Any = None,
+) -> None:
+    """Fail unless *name* in *storage* is an image of *size*, *format* and *mode* if given.
+
+    *storage* is a storage, a ``STORAGES`` alias, or None for the default
+    storage: any Django storage, so the same check runs against
+    ``FileSystemStorage``. This package's storages show their files on failure.
+    """
+    from django.core.files.storage import storages
+
+    if storage is None or isinstance(storage, str):
+        storage = storages[storage or "default"]  # what default_storage stands for
+    if isinstance(storage, StorageAssertions):
+        storage.assert_image(name, size, format, mode)
+        return
+    problem = image_problem(storage, name, size, format, mode)
+    if problem is not None:
+        raise AssertionError(problem)
+
+
+def image_problem(
+    storage: Any,
+    name: str,
+    size: tuple[int, int] | None,
+    format: str | None,
+    mode: str | None,
+) -> str | None:
+    """Return what is wrong with the image *name* of *storage*, or None if nothing is."""
+    expected_size = _expected_size(size)
+    expected_format = None if format is None else _format_name(format)
+    image_module = import_pillow("assert_image()")
+    try:
+        with storage.open(name, "rb") as handle:
+            data: bytes = handle.read()
+    except OSError as exc:
+        return f"Expected the image {name!r}: {exc}"
+    try:
+        image = image_module.open(BytesIO(data))
+    except Exception as exc:  # Pillow raises more than OSError for a bad header
+        return (
+            f"{name!r} is not an image Pillow can read ({len(data)} bytes, "
+            f"starting {data[:16]!r}): {exc}"
+        )
+    found = f"{image.width}x{image.height} {image.format} {image.mode}"
+    try:
+        image.load()  # the header alone passes a file cut short
+    except Exception as exc:
+        return f"{name!r} is a {found} image that does not decode: {exc}"
+    if (
+        (expected_size is None or image.size == expected_size)
+        and (expected_format is None or image.format == expected_format)
+        and (mode is None or image.mode == mode)
+    ):
+        return None
+    wanted = [
+        f"{expected_size[0]}x{expected_size[1]}" if expected_size is not None else None,
+        expected_format,
+        mode,
+    ]
+    return f"{name!r} is {found}, expected {' '.join(part for part in wanted if part)}"
+
+
+def _expected_size(size: Any) -> tuple[int, int] | None:
+    """Return an expected *size* as a (width, height) tuple, refusing anything else."""
+    if size is None:
+        return None
+    if (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(isinstance(side, int) and not isinstance(side, bool) for side in size)
+    ):
+        return size[0], size[1]
+    raise TypeError(f"assert_image() takes size=(width, height) in pixels, not {size!r}.")
+
+
+def _format_name(format: str) -> str:
+    """Return Pillow's name of an image *format*: upper case, JPG as JPEG."""
+    upper = str(format).upper()
+    return "JPEG" if upper == "JPG" else upper

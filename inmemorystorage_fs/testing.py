@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.core.files.storage import storages
 
+from ._assertions import assert_image
 from ._dumps import DUMP_DIR_ENV, dump_files, point_to
+from ._fakes import fake_file, fake_image, fake_pdf
 from ._layers import INHERIT, Layer, State, checked_options
 from ._scope_options import RESERVED, Seed
 from ._strict import Origin, RealStorageUsed
@@ -37,6 +39,10 @@ __all__ = [
     "InMemoryStorageMixin",
     "Layer",
     "RealStorageUsed",
+    "assert_image",
+    "fake_file",
+    "fake_image",
+    "fake_pdf",
     "fresh_storage",
 ]
 
@@ -271,6 +277,17 @@ class InMemoryStorageMixin(_TestCaseBase):
     def assertStorageEmpty(self, path: str = "", alias: str = "default") -> None:
         """Fail if any file is under *path* in ``storages[alias]``."""
         _ours(alias).assert_empty(path)
+
+    def assertStorageImage(
+        self,
+        name: str,
+        size: tuple[int, int] | None = None,
+        format: str | None = None,
+        mode: str | None = None,
+        alias: str = "default",
+    ) -> None:
+        """Fail unless *name* of ``storages[alias]`` is an image of *size*, *format*, *mode*."""
+        _ours(alias).assert_image(name, size, format, mode)
 
     def __call__(self, result: unittest.result.TestResult | None = None) -> Any:
         layer = Layer(

@@ -9,6 +9,7 @@ from . import views
 urlpatterns = [
     path("documents/", views.upload_document, name="upload-document"),
     path("photos/", views.upload_photo, name="upload-photo"),
+    path("thumbnails/", views.upload_photo_with_thumbnail, name="upload-thumbnail"),
     path("files/<path:name>", views.serve_file, name="serve-file"),
     path("raw/<path:name>", views.upload_raw, name="upload-raw"),
     path("admin/", admin.site.urls),

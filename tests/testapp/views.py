@@ -1,6 +1,8 @@
+import posixpath
 from collections.abc import Iterator
+from io import BytesIO
 
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.request import UnreadablePostError
@@ -24,6 +26,28 @@ def upload_photo(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"errors": form.errors}, status=400)
     photo = form.save()
     return JsonResponse({"id": photo.pk, "name": photo.image.name, "width": photo.width})
+
+
+#: The box a thumbnail fits in, as a thumbnailing app's setting would say.
+THUMBNAIL_BOX = (32, 32)
+
+
+def upload_photo_with_thumbnail(request: HttpRequest) -> HttpResponse:
+    """Save a photo, then a JPEG thumbnail of it turned upright, as thumbnail apps do."""
+    from PIL import Image, ImageOps
+
+    form = PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    photo = form.save()
+    with photo.image.open("rb") as handle, Image.open(handle) as image:
+        thumbnail = ImageOps.exif_transpose(image).convert("RGB")
+    thumbnail.thumbnail(THUMBNAIL_BOX)
+    buffer = BytesIO()
+    thumbnail.save(buffer, "JPEG")
+    stem = posixpath.splitext(posixpath.basename(photo.image.name))[0]
+    name = default_storage.save(f"thumbs/{stem}.jpg", ContentFile(buffer.getvalue()))
+    return JsonResponse({"name": photo.image.name, "thumbnail": name})
 
 
 def serve_file(request: HttpRequest, name: str) -> FileResponse:
