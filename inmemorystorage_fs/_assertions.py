@@ -216,10 +216,13 @@ def image_problem(
     try:
         image = image_module.open(BytesIO(data))
     except Exception as exc:  # Pillow raises more than OSError for a bad header
-        return (
-            f"{name!r} is not an image Pillow can read ({len(data)} bytes, "
-            f"starting {data[:16]!r}): {exc}"
+        # Its usual message names only the BytesIO object: say what was read instead.
+        reason = (
+            "Pillow recognizes no image format in"
+            if isinstance(exc, image_module.UnidentifiedImageError)
+            else f"Pillow cannot read it ({exc}):"
         )
+        return f"{name!r} is not an image: {reason} its {len(data)} bytes, {data[:16]!r}…"
     found = f"{image.width}x{image.height} {image.format} {image.mode}"
     try:
         image.load()  # the header alone passes a file cut short

@@ -5,6 +5,8 @@ storage for a block, a function or a class. ``InMemoryStorageMixin`` gives
 every test of a unittest/Django ``TestCase`` its own storage that starts with
 the files the class saved in ``setUpClass``/``setUpTestData``, and exports a
 failed test's files to ``$INMEMORYSTORAGE_DUMP_DIR/<test id>/``.
+``fake_image``, ``fake_file`` and ``fake_pdf`` make valid upload files, and
+``assert_image`` checks a stored image.
 """
 
 from __future__ import annotations
