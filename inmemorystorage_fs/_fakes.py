@@ -76,7 +76,7 @@ def fake_image(
     EXIF Orientation tag (not in a GIF, which has no EXIF): *size* is then the
     stored pixels, and ``ImageOps.exif_transpose`` turns 5-8 into (height, width).
     """
-    pil_format = _image_format(name, format)
+    pil_format = _image_format(_named(name), format)
     width, height = _image_size(size)
     if exif_orientation is not None:
         if isinstance(exif_orientation, bool) or exif_orientation not in range(1, 9):
@@ -101,7 +101,7 @@ def fake_image(
         image.save(buffer, pil_format, **options)
     except (OSError, ValueError) as exc:
         raise ValueError(f"fake_image(): Pillow cannot write this {pil_format}: {exc}") from None
-    return SimpleUploadedFile(_named(name), buffer.getvalue(), IMAGE_FORMATS[pil_format])
+    return SimpleUploadedFile(name, buffer.getvalue(), IMAGE_FORMATS[pil_format])
 
 
 def fake_file(
@@ -114,6 +114,7 @@ def fake_file(
     content is encoded as UTF-8, and the content type is the one ``mimetypes``
     guesses from *name* (``application/octet-stream`` when it cannot).
     """
+    _named(name)
     if size is not None and content is not None:
         raise ValueError("fake_file() takes size= or content=, not both.")
     if content is None:
@@ -127,7 +128,7 @@ def fake_file(
     elif not isinstance(content, (bytes, bytearray, memoryview)):
         raise TypeError(f"fake_file() takes bytes or str content, not {type(content).__name__}.")
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return SimpleUploadedFile(_named(name), bytes(content), content_type)
+    return SimpleUploadedFile(name, bytes(content), content_type)
 
 
 def fake_pdf(name: str = "document.pdf", pages: int = 1) -> SimpleUploadedFile:
@@ -135,9 +136,10 @@ def fake_pdf(name: str = "document.pdf", pages: int = 1) -> SimpleUploadedFile:
 
     Written by hand, with a correct cross-reference table: no dependency.
     """
+    _named(name)
     if isinstance(pages, bool) or not isinstance(pages, int) or pages < 1:
         raise ValueError(f"fake_pdf() takes pages= as a whole number, 1 or more, not {pages!r}.")
-    return SimpleUploadedFile(_named(name), pdf_bytes(pages), "application/pdf")
+    return SimpleUploadedFile(name, pdf_bytes(pages), "application/pdf")
 
 
 def pdf_bytes(pages: int) -> bytes:
@@ -206,7 +208,7 @@ def _image_size(size: Any) -> tuple[int, int]:
 
 
 def _named(name: str) -> str:
-    """Return *name*, which an upload needs: a non-empty str."""
+    """Return *name*, or raise ValueError unless it is a file name an upload can have."""
     if not isinstance(name, str) or not name or name.endswith(("/", "\\")):
         raise ValueError(f"An upload needs a file name, not {name!r}.")
     return name

@@ -9,6 +9,7 @@ import mimetypes
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pypdf
@@ -115,6 +116,12 @@ def test_without_exif_orientation_there_is_no_exif() -> None:
 def test_a_bad_exif_orientation_is_a_value_error(orientation: object) -> None:
     with pytest.raises(ValueError, match=r"exif_orientation= from 1 to 8"):
         fake_image(exif_orientation=orientation)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("make", [fake_image, fake_pdf])
+def test_images_and_pdfs_need_a_file_name_too(make: Callable[..., object]) -> None:
+    with pytest.raises(ValueError, match=r"needs a file name, not ''"):
+        make("")
 
 
 def test_a_gif_cannot_carry_exif_orientation() -> None:
