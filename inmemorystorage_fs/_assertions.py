@@ -158,6 +158,24 @@ class StorageAssertions:
                 self._shown(f"Expected no files under {where}, found {len(held)}: {held[:10]!r}")
             )
 
+    def assert_metadata(self, name: str, **expected: object) -> None:
+        """Fail unless the metadata stored with *name* has each of *expected*'s keys and values."""
+        try:
+            stored: dict[str, object] = self.metadata(name)  # type: ignore[attr-defined]
+        except OSError as exc:
+            raise AssertionError(self._shown(f"Expected the file {name!r}: {exc}")) from None
+        differences = [
+            f"{key} is {stored[key]!r}, expected {value!r}"
+            if key in stored
+            else f"{key} is missing, expected {value!r}"
+            for key, value in expected.items()
+            if stored.get(key, _MISSING) != value
+        ]
+        if differences:
+            raise AssertionError(
+                f"The metadata of {name!r} differs: {'; '.join(differences)}.\nStored: {stored!r}"
+            )
+
     def assert_image(
         self,
         name: str,
@@ -259,3 +277,6 @@ def _format_name(format: str) -> str:
     """Return Pillow's name of an image *format*: upper case, JPG as JPEG."""
     upper = str(format).upper()
     return "JPEG" if upper == "JPG" else upper
+
+
+_MISSING = object()

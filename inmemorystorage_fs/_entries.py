@@ -25,6 +25,7 @@ from typing import IO, Literal, Protocol
 from ._changes import note_write
 from ._errors import is_a_directory, name_taken
 from ._fs import FS, MemoryFS, ResourceType, memoryfs
+from ._metadata import ATTRIBUTE, Metadata
 from ._tree import LINK_RETRIES, Staged, Tree
 
 __all__ = ["MEMORY_INTERNALS", "Entry", "EntryTree", "has_entries", "new_file", "tree_class"]
@@ -61,6 +62,7 @@ def _entries_work() -> bool:
                 for key in ("created", "accessed", "modified")
             )
             and hasattr(probe._lock, "acquire")
+            and hasattr(made, "__dict__")  # where a file's metadata goes (see _metadata)
         )
     except Exception:  # any change in the internals means: use the public API
         return False
@@ -260,6 +262,19 @@ class EntryTree(Tree):
             return super().size(name)
         return len(entry._bytes_file.getvalue())
 
+    def metadata(self, name: str) -> Metadata | None:
+        entry = self._find(name)
+        if entry is None or entry._bytes_file is None:
+            return super().metadata(name)
+        found: Metadata | None = getattr(entry, ATTRIBUTE, None)
+        return found
+
+    def attach(self, name: str, metadata: Metadata | None) -> None:
+        entry = self._find(name)
+        if entry is not None and entry._bytes_file is not None:
+            setattr(entry, ATTRIBUTE, metadata)
+        # else deleted meanwhile: nothing to store it with
+
     def stamp(self, name: str, key: str) -> float | None:
         entry = self._find(name)
         if entry is None:
@@ -293,6 +308,8 @@ class EntryTree(Tree):
     def _link(self, name: str, staged: Staged, replace: bool) -> bool:
         """Link *staged*'s entry at *name*: True if done, False if the public API must."""
         parts = self._parts(name)
+        if staged.metadata is not None:
+            setattr(staged.entry, ATTRIBUTE, staged.metadata)  # linked with its bytes
         for _ in range(LINK_RETRIES):
             root = root_entry(self.fs)
             if root is None:
@@ -310,7 +327,7 @@ class EntryTree(Tree):
         """Return *staged*'s read content as chunks for the public API."""
         if staged.entry is None:
             return staged
-        return Staged(iter((file_bytes(staged.entry),)), staged.size_hint)
+        return Staged(iter((file_bytes(staged.entry),)), staged.size_hint, None, staged.metadata)
 
     def add(self, name: str, staged: Staged) -> None:
         if staged.entry is None or not self._link(name, staged, replace=False):

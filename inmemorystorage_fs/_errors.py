@@ -15,8 +15,10 @@ from django.core.exceptions import SuspiciousFileOperation
 from ._fs import errors
 
 __all__ = [
+    "BackendAttributeError",
     "FileInPathError",
     "NameTaken",
+    "NameTooLong",
     "PathDoesNotExist",
     "file_exists",
     "file_in_path",
@@ -53,6 +55,23 @@ class FileInPathError(FileExistsError, NotADirectoryError):
 
 class NameTaken(FileExistsError):
     """A file or directory already has the name a new file was to take."""
+
+
+class NameTooLong(SuspiciousFileOperation, ValueError):
+    """A name longer than the production backend a storage stands in for allows.
+
+    Django refuses a name it cannot fit with ``SuspiciousFileOperation``;
+    django-storages' ``AzureStorage`` refuses one with ``ValueError``: code
+    written for either catches this one.
+    """
+
+
+class BackendAttributeError(AttributeError):
+    """An object of a production backend's SDK (``bucket``, ``client``) that memory lacks.
+
+    An ``AttributeError``, so ``hasattr()`` and ``getattr(storage, name, None)``
+    answer as for any storage without it.
+    """
 
 
 def _error(cls: type[OSError], code: int, name: str) -> OSError:

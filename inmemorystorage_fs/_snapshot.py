@@ -8,8 +8,9 @@ snapshot is a frozen copy of the entry tree holding the stored ``bytes``
 themselves, and restoring one builds new entries around the same bytes and
 swaps the filesystem's root: no file content is copied either way. Where
 ``_entries.has_entries()`` says no, the same frozen form is read and written
-through the public API. A snapshot holds only tuples, strings, floats and
-bytes, so it pickles.
+through the public API. A file's metadata (``_metadata``) is frozen with its
+bytes. A snapshot holds only tuples, strings, floats, bytes and the metadata
+dicts (never changed once stored), so it pickles.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from typing import Any
 from ._changes import note_write
 from ._entries import Entry, has_entries
 from ._fs import FS, ResourceType, memoryfs
+from ._metadata import ATTRIBUTE, Metadata, drop_under, remember, stored_at
 
 __all__ = ["Snapshot", "graft_snapshot", "restore_snapshot", "take_snapshot"]
 
-# (name, (created, accessed, modified), bytes of a file or children of a directory)
-_Frozen = tuple[str, tuple[float, float, float], "bytes | tuple[_Frozen, ...]"]
+# (name, (created, accessed, modified), bytes of a file or children of a directory,
+# a file's metadata or None)
+_Frozen = tuple[str, tuple[float, float, float], "bytes | tuple[_Frozen, ...]", "Metadata | None"]
 
 
 class Snapshot:
@@ -48,7 +51,7 @@ def take_snapshot(source: FS) -> Snapshot:
         with source._lock:
             return Snapshot(_freeze(source.__dict__["root"]))
     with source.lock():
-        return Snapshot(("", (0.0, 0.0, 0.0), _freeze_public(source, "/")))
+        return Snapshot(("", (0.0, 0.0, 0.0), _freeze_public(source, "/"), None))
 
 
 def restore_snapshot(target: FS, snapshot: Snapshot) -> None:
@@ -60,6 +63,7 @@ def restore_snapshot(target: FS, snapshot: Snapshot) -> None:
     else:
         with target.lock():
             target.removetree("/")
+            drop_under(target, "/")
             for child in _children(snapshot.tree):
                 _write_public(target, "/" + child[0], child)
     note_write(target)
@@ -83,6 +87,7 @@ def graft_snapshot(target: FS, root: str, snapshot: Snapshot) -> None:
     else:
         with target.lock():
             target.makedirs(root, recreate=True)
+            drop_under(target, root)
             for child in _children(snapshot.tree):
                 _write_public(target, f"{root}/{child[0]}", child)
     note_write(target)
@@ -92,18 +97,20 @@ def _freeze(entry: Entry) -> _Frozen:
     """Return *entry* and everything below it as nested tuples."""
     times = (entry.created_time, entry.accessed_time, entry.modified_time)
     if entry._bytes_file is None:
-        return entry.name, times, tuple(_freeze(child) for child in entry._dir.values())
+        return entry.name, times, tuple(_freeze(child) for child in entry._dir.values()), None
     # getvalue() hands out the buffer itself; BytesIO copies it before its
     # next write, so the snapshot never changes.
-    return entry.name, times, entry._bytes_file.getvalue()
+    return entry.name, times, entry._bytes_file.getvalue(), getattr(entry, ATTRIBUTE, None)
 
 
 def _thaw(frozen: _Frozen) -> Any:
     """Return a new entry tree for *frozen*, sharing its bytes."""
-    name, (created, accessed, modified), payload = frozen
+    name, (created, accessed, modified), payload, metadata = frozen
     if isinstance(payload, bytes):
         entry = memoryfs._DirEntry(ResourceType.file, name)
         entry._bytes_file = io.BytesIO(payload)  # shares payload until written
+        if metadata is not None:
+            setattr(entry, ATTRIBUTE, metadata)
     else:
         entry = memoryfs._DirEntry(ResourceType.directory, name)
         for child in payload:
@@ -123,8 +130,11 @@ def _freeze_public(source: FS, path: str) -> tuple[_Frozen, ...]:
             float(raw.get("accessed") or 0.0),
             float(raw.get("modified") or 0.0),
         )
-        payload = _freeze_public(source, child) if info.is_dir else source.readbytes(child)
-        frozen.append((info.name, times, payload))
+        if info.is_dir:
+            frozen.append((info.name, times, _freeze_public(source, child), None))
+        else:
+            metadata = stored_at(source, child)
+            frozen.append((info.name, times, source.readbytes(child), metadata))
     return tuple(frozen)
 
 
@@ -136,9 +146,10 @@ def _children(frozen: _Frozen) -> tuple[_Frozen, ...]:
 
 def _write_public(target: FS, path: str, frozen: _Frozen) -> None:
     """Write the frozen entry *frozen* to *path* on *target* through the public API."""
-    _name, (_created, accessed, modified), payload = frozen
+    _name, (_created, accessed, modified), payload, metadata = frozen
     if isinstance(payload, bytes):
         target.writebytes(path, payload)
+        remember(target, path, metadata)
     else:
         target.makedir(path, recreate=True)
         for child in payload:

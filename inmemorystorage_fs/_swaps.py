@@ -33,6 +33,7 @@ from django.db.models import FileField
 from django.utils.functional import empty
 from django.utils.module_loading import import_string
 
+from ._backends import backend_options, family_of
 from ._fields import Signature, file_fields, signature
 from ._fields import label as field_label
 from ._scope_options import ALL, RESERVED, TestingOptions, split_options, storage_option_names
@@ -144,6 +145,8 @@ class Swap:
         )
         if "location" not in kwargs and not on_disk and backend is not None:
             kwargs["location"] = self._remote_location(alias)
+        if isinstance(backend, type) and family_of(backend):
+            kwargs.update(backend_options(backend(**options)))  # offline: no call to its service
         own = self.storage_options if alias == "default" else {}
         return self._new(InMemoryStorage, kwargs, own)
 
@@ -175,6 +178,7 @@ class Swap:
         base_url = _text(getattr(original, "base_url", None))
         if base_url is not None:
             kwargs["base_url"] = base_url
+        kwargs.update(backend_options(original))
         return self._new(InMemoryStorage, kwargs)
 
     def _remote_location(self, label: str) -> str:

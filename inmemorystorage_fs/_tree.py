@@ -22,6 +22,7 @@ from ._changes import note_write
 from ._errors import file_in_path, is_a_directory, name_taken, os_error
 from ._fs import FS, OSFS, OpenerError, errors, open_fs
 from ._handle import Handle, Limit, Lock, Snapshot, buffered
+from ._metadata import Metadata, drop_under, remember, stored_at
 from ._whole import PART_NAME, create_whole, replace_whole
 
 __all__ = [
@@ -61,6 +62,7 @@ class Staged:
     chunks: Iterator[bytes] | None
     size_hint: int = 0
     entry: Any = field(default=None)
+    metadata: Metadata | None = None  # stored with the file
 
     def data(self) -> Iterable[bytes]:
         """Return the content as chunks, once."""
@@ -179,6 +181,15 @@ class Tree:
         if info["is_dir"]:
             raise is_a_directory(name)
         return int(info["size"])
+
+    def metadata(self, name: str) -> Metadata | None:
+        """Return the metadata stored with the file *name* (None: none)."""
+        self.size(name)  # a missing name or a directory raises as every file call does
+        return stored_at(self.fs, self.path(name))
+
+    def attach(self, name: str, metadata: Metadata | None) -> None:
+        """Store *metadata* with the file *name* (None: forget what it had)."""
+        remember(self.fs, self.path(name), metadata)
 
     def stamp(self, name: str, key: str) -> float | None:
         """Return *name*'s ``created``, ``accessed`` or ``modified`` timestamp."""
@@ -361,6 +372,7 @@ class Tree:
         target = self.disk_path(name)
         if target is not None:
             create_whole(self, name, target, staged, LINK_RETRIES)
+            self.attach(name, staged.metadata)
             self.touch(_parent(name))
             return
         with self.errors(name):
@@ -377,6 +389,7 @@ class Tree:
             raise
         finally:
             note_write(self.fs)
+        self.attach(name, staged.metadata)
 
     def disk_path(self, name: str) -> str | None:
         """Return *name*'s path on the OS, or None if the filesystem has none."""
@@ -389,6 +402,7 @@ class Tree:
         """Replace the file *name* with *staged* so that readers see the old bytes or the new."""
         data = b"".join(staged.data())
         self.write_whole(name, data)
+        self.attach(name, staged.metadata)
 
     def write_whole(self, name: str, data: bytes) -> None:
         """Make *data* the content of the file *name* in one step."""
@@ -461,6 +475,7 @@ class Tree:
                 with self.errors(name):
                     raise
             break
+        drop_under(self.fs, path)
         self.touch(_parent(name))
         note_write(self.fs)
 
@@ -470,6 +485,7 @@ class Tree:
             self.fs.removetree(self.root or "/")
         except errors.ResourceNotFound:
             pass
+        drop_under(self.fs, self.root or "/")
         if self.root:
             self.fs.makedirs(self.root, recreate=True)
         note_write(self.fs)

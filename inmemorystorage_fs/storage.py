@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import errno
 import io
 import os
@@ -21,8 +22,15 @@ from django.utils.deconstruct import deconstructible
 
 from . import _export, _persist
 from ._assertions import StorageAssertions
+from ._backends import Profile, StandIn
 from ._entries import tree_class
-from ._errors import FileInPathError, NameTaken, PathDoesNotExist
+from ._errors import (
+    BackendAttributeError,
+    FileInPathError,
+    NameTaken,
+    NameTooLong,
+    PathDoesNotExist,
+)
 from ._files import LegacyTimes, StorageFile, chunks_of, size_hint
 from ._fs import FS, MemoryFS
 from ._handle import text
@@ -40,9 +48,11 @@ from ._pickling import PicklesFiles, PicklesOptions
 from ._tree import Tree, open_url
 
 __all__ = [
+    "BackendAttributeError",
     "FSStorage",
     "FileInPathError",
     "InMemoryStorage",
+    "NameTooLong",
     "PathDoesNotExist",
     "StorageFile",
     "clear_persistent_fs",
@@ -68,6 +78,8 @@ class FSStorage(
     _base_url_setting: ClassVar[str] = "MEDIA_URL"
     #: The cached attributes that a change of each setting drops.
     _cached_by_setting: ClassVar[Mapping[str, tuple[str, ...]]] = {"MEDIA_URL": ("base_url",)}
+    #: How new files get their metadata (see _backends); None: they get none.
+    _profile: Profile | None = None
 
     def __init__(
         self,
@@ -164,7 +176,14 @@ class FSStorage(
         if mode == "rb":
             # A plain BytesIO, whose refusals StorageFile gives (see _handle.read_only_method).
             return io.BytesIO(self._tree.read(name))
+        profile, metadata = self._profile, None
+        if profile is not None and not mode.startswith("r"):
+            # A backend writing through a file object uploads it whole on close,
+            # with a new object's parameters (S3File: _get_write_parameters(key)).
+            metadata = profile.written(self, name, None)
         handle = self._tree.open(name, binary_mode(mode))
+        if metadata is not None:
+            self._tree.attach(name, metadata)
         return handle if "b" in mode else text(handle, mode)
 
     def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
@@ -203,7 +222,10 @@ class FSStorage(
         """Write *content* as a new file *name*, or under a free name if it is taken."""
         rel = normalize_name(name, self._anchor)
         staged = self._tree.stage(chunks_of(content), size_hint(content))
+        profile = self._profile
         while True:
+            if profile is not None:  # for this name: its type, its limit
+                staged.metadata = profile.written(self, rel, content)
             try:
                 self._tree.add(rel, staged)
             except NameTaken:
@@ -249,6 +271,10 @@ class FSStorage(
     def size(self, name: str) -> int:
         """Return the size, in bytes, of the file *name*."""
         return self._tree.size(normalize_name(name, self._anchor))
+
+    def metadata(self, name: str) -> dict[str, Any]:
+        """Return the metadata stored with the file *name* (``{}`` if it has none)."""
+        return copy.deepcopy(self._tree.metadata(normalize_name(name, self._anchor)) or {})
 
     def url(self, name: str | None) -> str:
         """Return the URL of *name* under ``base_url``, as ``FileSystemStorage`` gives it."""
@@ -311,7 +337,7 @@ LOCATION_CACHES = ("base_location", "location", "_anchor", "_tree")
 
 
 @deconstructible(path="inmemorystorage_fs.InMemoryStorage")
-class InMemoryStorage(PicklesFiles, FSStorage):
+class InMemoryStorage(StandIn, PicklesFiles, FSStorage):
     """A storage keeping files in memory: its own MemoryFS, or a view of the process's."""
 
     _cached_by_setting: ClassVar[Mapping[str, tuple[str, ...]]] = {
@@ -332,10 +358,14 @@ class InMemoryStorage(PicklesFiles, FSStorage):
         persist: bool | None = None,
         max_size: int | None = None,
         alternative_names: str = "random",
+        object_parameters: dict[str, Any] | None = None,
+        default_acl: str | None = None,
+        backend: object = None,
         **unknown: Any,
     ) -> None:
         reject_unknown(self, unknown)
         check_memory_options(location, persist)
+        self._stand_in(backend, object_parameters, default_acl)
         self._location = location
         # Memory has no permission bits: kept as given, as Django's storages keep them.
         self._file_permissions_mode = file_permissions_mode

@@ -1,7 +1,9 @@
 """Serving stored files over HTTP, as a good static server does, straight from memory.
 
 ``serve(request, path, alias="default")`` is ``django.views.static.serve``
-reading from a storage instead of a folder: GET and HEAD, ``Content-Type``,
+reading from a storage instead of a folder: GET and HEAD, ``Content-Type``
+(with ``Cache-Control``, ``Content-Disposition``, ``Content-Encoding``... from
+the file's stored metadata, as the service would send them, else guessed),
 ``Content-Length``, ``Last-Modified``, an ``ETag`` with ``If-None-Match`` and
 ``If-Modified-Since`` answering 304, one ``Range`` answering 206 (or 416;
 an invalid one is ignored, as RFC 9110 says), and 404 for a missing name,
@@ -29,6 +31,7 @@ from django.http import (
 )
 from django.utils.http import http_date, parse_http_date_safe
 
+from ._metadata import headers
 from .storage import is_in_memory
 
 __all__ = ["check_in_memory", "serve", "swap_advice"]
@@ -88,7 +91,8 @@ def serve(
         response: HttpResponseBase = HttpResponseNotModified()
         response.headers["ETag"] = etag
         return response
-    content_type, encoding = mimetypes.guess_type(path)
+    sent = _metadata_headers(storage, path)
+    content_type = sent.pop("Content-Type", None)
     start, end, status = 0, len(data), 200
     wanted = request.META.get("HTTP_RANGE")
     if wanted and request.META.get("HTTP_IF_RANGE", etag) == etag:
@@ -110,9 +114,20 @@ def serve(
     response.headers["Accept-Ranges"] = "bytes"
     if status == 206:
         response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
-    if encoding:
-        response.headers["Content-Encoding"] = encoding
+    for header, value in sent.items():
+        response.headers[header] = value
     return response
+
+
+def _metadata_headers(storage: Storage, path: str) -> dict[str, str]:
+    """Return the headers for *path*: its stored metadata's, else those guessed from its name."""
+    metadata = getattr(storage, "metadata", None)
+    stored = metadata(path) if metadata is not None else None
+    if stored:
+        return headers(stored)  # what the service sends: nothing guessed on top
+    content_type, encoding = mimetypes.guess_type(path)
+    guessed = {"Content-Type": content_type, "Content-Encoding": encoding}
+    return {header: value for header, value in guessed.items() if value}
 
 
 def _class_path(storage: object) -> str:

@@ -3,7 +3,7 @@
 from django.core.files.storage import FileSystemStorage, storages
 from django.db import models
 
-from .storages import ThumbStorage, get_scan_storage
+from .storages import ARCHIVE, EXPORTS, REPORTS, ThumbStorage, get_scan_storage
 
 
 class Invoice(models.Model):
@@ -22,3 +22,11 @@ class Contract(models.Model):
     """A model whose field holds an alias the settings already keep in memory."""
 
     file = models.FileField(storage=storages["vault"], upload_to="contracts/")
+
+
+class Statement(models.Model):
+    """A model whose files go to S3, Google Cloud Storage and Azure, through django-storages."""
+
+    report = models.FileField(storage=REPORTS, upload_to="monthly/", max_length=1100)
+    export = models.FileField(storage=EXPORTS, upload_to="csv/", blank=True)
+    archive = models.FileField(storage=ARCHIVE, upload_to="zips/", blank=True)
