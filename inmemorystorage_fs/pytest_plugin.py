@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import unittest
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +30,12 @@ from ._plugin_options import (
     FIELDS_INI,
     MARKER,
     OPTIONS_INI,
+    ORPHANS_IGNORE_INI,
+    ORPHANS_INI,
     SEED_INI,
     STRICT_INI,
     check_bool_ini,
+    check_orphans_ini,
     configured,
     marker_options,
     rooted,
@@ -73,6 +77,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Fail a test that writes to a storage that is not in memory.",
     )
     group.addoption(
+        "--inmemorystorage-orphans",
+        choices=("warn", "error"),
+        default=None,
+        help="Warn of, or fail, a test whose files no row references at its end "
+        "(orphans=warn|error for every fresh storage).",
+    )
+    group.addoption(
         "--inmemorystorage-all",
         action="store_true",
         default=False,
@@ -104,6 +115,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(max_size=1000000 alternative_names=counter).",
     )
     parser.addini(
+        ORPHANS_INI,
+        default="",
+        help="warn or error: check each test's new files for ones no row references.",
+    )
+    parser.addini(
+        ORPHANS_IGNORE_INI,
+        type="args",
+        default=[],
+        help="Glob patterns of files the orphans check never reports (space-separated).",
+    )
+    parser.addini(
         AUTOUSE_INI,
         type="bool",
         default=False,
@@ -119,6 +141,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     for name in BOOL_INIS:
         check_bool_ini(config, name)
+    check_orphans_ini(config)
     folder = config.getoption("inmemorystorage_dump") or os.environ.get(DUMP_DIR_ENV)
     if folder:
         # Resolved now, against where pytest started: a test may chdir.
@@ -243,6 +266,7 @@ class _Layers:
         # node id -> the layer the fixture made itself (a test collection missed)
         self.own: dict[str, Layer] = {}
         self.dumped: set[str] = set()  # node ids whose files were exported
+        self.failed: set[str] = set()  # node ids of tests that failed (not checked for orphans)
         self.error: Exception | None = None  # a layer that could not be entered
         self._split: Any = None
 
@@ -344,6 +368,37 @@ class _Layers:
             raise error
         if self.due:
             self._enter_due(3)
+        layer = self.layer_of(item)
+        if layer is not None and layer.orphan_watch is not None:
+            instance = getattr(item, "instance", None)
+            if isinstance(instance, unittest.TestCase):
+                # Django's teardown runs in the call: check in a cleanup, before it.
+                from .testing import check_at_test_end
+
+                check_at_test_end(instance, layer)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Iterator[None]:
+        """Check the test's files for orphans before any fixture's teardown touches the rows.
+
+        Inside pytest's own teardown, which goes on if the check raises (a
+        plain hook's exception would keep pytest from tearing anything down).
+        """
+        layer = self.layer_of(item) or self.own.get(item.nodeid)
+        error: Exception | None = None
+        if (
+            layer is not None
+            and layer.orphan_watch is not None
+            and item.nodeid not in self.failed
+            and _may_read_the_database(item)
+        ):
+            try:
+                layer.orphan_watch.check()
+            except Exception as exc:
+                error = exc
+        yield
+        if error is not None:
+            raise error
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> None:
@@ -363,6 +418,8 @@ class _Layers:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Export a failed test's files, once, and say where in its report."""
+        if report.failed:
+            self.failed.add(report.nodeid)
         if not report.failed or report.nodeid in self.dumped:
             return
         layer = self.own.get(report.nodeid)
@@ -385,6 +442,25 @@ class _Layers:
 
 # A fixture's scope -> the layers entered before it is set up.
 _DEPTH = {"module": 1, "class": 2, "function": 3}
+# pytest-django's fixtures that let a test read the database (so does its django_db marker).
+_DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+    }
+)
+
+
+def _may_read_the_database(item: pytest.Item) -> bool:
+    """Return True for a test function pytest-django lets read the database."""
+    if isinstance(getattr(item, "instance", None), unittest.TestCase):
+        return False  # checked in a cleanup of its own (see pytest_runtest_call)
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    return not _DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture

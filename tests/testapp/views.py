@@ -2,10 +2,12 @@ from collections.abc import Iterator
 
 from django.core.files.base import File
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.request import UnreadablePostError
 
 from .forms import DocumentForm, PhotoForm
+from .models import Document
 
 
 def upload_document(request: HttpRequest) -> HttpResponse:
@@ -24,6 +26,33 @@ def upload_photo(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"errors": form.errors}, status=400)
     photo = form.save()
     return JsonResponse({"id": photo.pk, "name": photo.image.name, "width": photo.width})
+
+
+class QuotaExceeded(Exception):
+    """The owner has more documents than the quota allows."""
+
+
+def upload_within_quota(request: HttpRequest, cleanup: bool) -> HttpResponse:
+    """Save an upload, then count the owner's documents in the same transaction.
+
+    Over ``?quota=`` (default 1) the transaction rolls back: the row is gone,
+    and the file, which no transaction covers, stays unless *cleanup* deletes it.
+    """
+    form = DocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    quota = int(request.GET.get("quota", "1"))
+    document = None
+    try:
+        with transaction.atomic():
+            document = form.save()
+            if Document.objects.filter(owner=document.owner).count() > quota:
+                raise QuotaExceeded(f"{document.owner} has more than {quota} document(s)")
+    except QuotaExceeded as exc:
+        if cleanup and document is not None:
+            document.upload.delete(save=False)
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"id": document.pk, "name": document.upload.name})
 
 
 def serve_file(request: HttpRequest, name: str) -> FileResponse:
