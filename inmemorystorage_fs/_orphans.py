@@ -44,6 +44,8 @@ SHOWN = 20
 class OrphanFilesWarning(UserWarning):
     """A test wrote files that no row references when it ends (``orphans="warn"``)."""
 
+    __module__ = "inmemorystorage_fs.testing"  # where users import it from
+
 
 class OrphanFilesError(Exception):
     """A test wrote files that no row references when it ends (``orphans="error"``).
@@ -51,6 +53,8 @@ class OrphanFilesError(Exception):
     Not an ``AssertionError``: like an error in Django's teardown, it is
     reported as the test's error, not as a failure of what the test asserts.
     """
+
+    __module__ = "inmemorystorage_fs.testing"
 
 
 def assert_no_orphans(storage: str | Storage | None = None, ignore: Iterable[str] = ()) -> None:
@@ -124,6 +128,7 @@ class OrphanWatch:
 
     def check(self) -> None:
         """Warn of the orphans, or raise ``OrphanFilesError``, as ``orphans=`` says; once."""
+        __tracebackhide__ = True  # pytest shows the message, not this function
         if self.done:
             return
         self.done = True

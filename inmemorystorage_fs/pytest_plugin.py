@@ -384,6 +384,7 @@ class _Layers:
         Inside pytest's own teardown, which goes on if the check raises (a
         plain hook's exception would keep pytest from tearing anything down).
         """
+        __tracebackhide__ = True
         layer = self.layer_of(item) or self.own.get(item.nodeid)
         error: Exception | None = None
         if (

@@ -324,12 +324,14 @@ def check_at_test_end(test: unittest.TestCase, layer: Layer, watcher: Any = None
 
 
 def _check_unless_failed(layer: Layer, watcher: _FailureWatcher | None) -> None:
+    __tracebackhide__ = True  # pytest shows the message, not these frames
     if watcher is None or not watcher.failed_or_skipped:
         _check_orphans(layer)
 
 
 def _check_orphans(layer: Layer) -> None:
     """Run *layer*'s orphans check, if its options ask for one."""
+    __tracebackhide__ = True
     if layer.orphan_watch is not None:
         layer.orphan_watch.check()
 
