@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client, SimpleTestCase, TestCase, TransactionTestCase, override_settings
 
 from inmemorystorage_fs import InMemoryStorage
@@ -131,6 +132,32 @@ def test_an_alias_is_checked_against_the_fields_of_its_storage() -> None:
     assert str(raised.value) == (
         "Expected every file of storages['vault'] to be referenced by a row; "
         "1 is not: contracts/draft.pdf\nRows read: billing.Contract.file."
+    )
+
+
+@needs_aliases
+@pytest.mark.django_db
+def test_the_end_check_reads_each_alias_and_field_stand_in_against_its_own_fields() -> None:
+    from tests.billing.models import Invoice
+
+    with pytest.raises(OrphanFilesError) as raised:
+        with fresh_storage(aliases="__all__", fields=True, orphans="error"):
+            Invoice.objects.create(pdf=ContentFile(b"kept", name="kept.pdf"))
+            with pytest.raises(ZeroDivisionError), transaction.atomic():
+                invoice = Invoice(pdf=ContentFile(b"lost", name="lost.pdf"))
+                invoice.thumb.save("lost.png", ContentFile(png_bytes()), save=False)
+                invoice.save()
+                1 / 0  # noqa: B018
+            storages["exports"].save("report.csv", ContentFile(b"Invoice.scan stores here"))
+    lines = str(raised.value).splitlines()
+    assert lines[:4] == [
+        "The test wrote 3 files that no row references at its end (orphans='error'):",
+        "  storages['private'], billing.Invoice.pdf: invoices/lost.pdf",
+        "  storages['exports'], billing.Invoice.scan: report.csv",
+        "  billing.Invoice.thumb: thumbs/lost.png",
+    ]
+    assert lines[4] == (
+        "Rows read: billing.Invoice.pdf, billing.Invoice.scan, billing.Invoice.thumb."
     )
 
 
