@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import unittest
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -370,12 +369,9 @@ class _Layers:
             self._enter_due(3)
         layer = self.layer_of(item)
         if layer is not None and layer.orphan_watch is not None:
-            instance = getattr(item, "instance", None)
-            if isinstance(instance, unittest.TestCase):
-                # Django's teardown runs in the call: check in a cleanup, before it.
-                from .testing import check_at_test_end
+            from ._plugin_orphans import check_in_a_cleanup
 
-                check_at_test_end(instance, layer)
+            check_in_a_cleanup(item, layer)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Iterator[None]:
@@ -387,16 +383,10 @@ class _Layers:
         __tracebackhide__ = True
         layer = self.layer_of(item) or self.own.get(item.nodeid)
         error: Exception | None = None
-        if (
-            layer is not None
-            and layer.orphan_watch is not None
-            and item.nodeid not in self.failed
-            and _may_read_the_database(item)
-        ):
-            try:
-                layer.orphan_watch.check()
-            except Exception as exc:
-                error = exc
+        if layer is not None and layer.orphan_watch is not None and item.nodeid not in self.failed:
+            from ._plugin_orphans import check_before_teardown
+
+            error = check_before_teardown(item, layer.orphan_watch)
         yield
         if error is not None:
             raise error
@@ -443,25 +433,6 @@ class _Layers:
 
 # A fixture's scope -> the layers entered before it is set up.
 _DEPTH = {"module": 1, "class": 2, "function": 3}
-# pytest-django's fixtures that let a test read the database (so does its django_db marker).
-_DATABASE_FIXTURES = frozenset(
-    {
-        "db",
-        "transactional_db",
-        "django_db_reset_sequences",
-        "django_db_serialized_rollback",
-        "live_server",
-    }
-)
-
-
-def _may_read_the_database(item: pytest.Item) -> bool:
-    """Return True for a test function pytest-django lets read the database."""
-    if isinstance(getattr(item, "instance", None), unittest.TestCase):
-        return False  # checked in a cleanup of its own (see pytest_runtest_call)
-    if item.get_closest_marker("django_db") is not None:
-        return True
-    return not _DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture
