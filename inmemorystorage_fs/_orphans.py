@@ -80,7 +80,7 @@ def assert_no_orphans(storage: str | Storage | None = None, ignore: Iterable[str
         )
     referenced = referenced_names(fields)
     files = _files_of(target)
-    orphans = [name for name in files if name not in referenced and not _matches(name, patterns)]
+    orphans = [file for file in files if file not in referenced and not _matches(file, patterns)]
     if orphans:
         are = "is" if len(orphans) == 1 else "are"
         raise AssertionError(
