@@ -23,6 +23,7 @@ from django.core.signals import setting_changed
 
 from ._errors import no_space
 from ._liveserver import serving, stop_serving
+from ._orphans import OrphanWatch
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
 from ._scope_options import TestingOptions, split_options
 from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
@@ -74,6 +75,7 @@ class Layer:
         self._base = base
         self.swap: Swap | None = None
         self._strict: StrictScope | None = None
+        self.orphan_watch: OrphanWatch | None = None
         self._inherited: State | None = None
 
     def __enter__(self) -> InMemoryStorage:
@@ -124,6 +126,8 @@ class Layer:
         _layers.append(self)
         self._served: Callable[[], Iterable[Storage]] | None
         self._served = serving(self._served_storages)
+        # The end-of-test check of orphan files: its driver knows when the test ends.
+        self.orphan_watch = OrphanWatch(self) if self.testing.orphans else None
 
     def _prepare(self, storage: InMemoryStorage) -> None:
         """Give the default storage, just made, the files it starts with."""

@@ -19,9 +19,12 @@ __all__ = [
     "FIELDS_INI",
     "MARKER",
     "OPTIONS_INI",
+    "ORPHANS_IGNORE_INI",
+    "ORPHANS_INI",
     "SEED_INI",
     "STRICT_INI",
     "check_bool_ini",
+    "check_orphans_ini",
     "configured",
     "marker_options",
     "raw_ini",
@@ -35,6 +38,8 @@ FIELDS_INI = "inmemorystorage_fields"
 STRICT_INI = "inmemorystorage_strict"
 SEED_INI = "inmemorystorage_seed"
 OPTIONS_INI = "inmemorystorage_options"
+ORPHANS_INI = "inmemorystorage_orphans"
+ORPHANS_IGNORE_INI = "inmemorystorage_orphans_ignore"
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as _dumps.DUMP_DIR_ENV
 BOOL_INIS = (AUTOUSE_INI, FIELDS_INI, STRICT_INI)
 # What pytest reads as a bool ini value, besides true and false.
@@ -50,6 +55,15 @@ def check_bool_ini(config: pytest.Config, name: str) -> None:
             f"{name} = {raw_ini(config, name)}: not a bool. Use true or false "
             f"(pytest also reads {', '.join(BOOL_WORDS)})."
         ) from None
+
+
+def check_orphans_ini(config: pytest.Config) -> None:
+    """Raise ``UsageError`` if the orphans ini key is neither empty, warn nor error."""
+    value = config.getini(ORPHANS_INI)
+    if value not in ("", "warn", "error"):
+        raise pytest.UsageError(
+            f"{ORPHANS_INI} = {value}: use warn or error (or leave it out: no check)."
+        )
 
 
 def raw_ini(config: pytest.Config, name: str) -> str:
@@ -74,6 +88,11 @@ def configured(config: pytest.Config) -> dict[str, Any]:
         options["strict"] = True
     if config.getoption("inmemorystorage_all"):
         options.update(aliases="__all__", fields=True)
+    orphans = config.getoption("inmemorystorage_orphans") or config.getini(ORPHANS_INI)
+    if orphans:
+        options["orphans"] = orphans
+    if config.getini(ORPHANS_IGNORE_INI):
+        options["orphans_ignore"] = list(config.getini(ORPHANS_IGNORE_INI))
     if config.getini(SEED_INI):
         options["seed"] = _from_rootdir(
             config, config.getini(SEED_INI), f"the {SEED_INI} ini option"

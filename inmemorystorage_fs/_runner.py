@@ -110,11 +110,13 @@ class DiscoverRunner(DjangoDiscoverRunner):
         *args: Any,
         inmemorystorage_dump: str | None = None,
         inmemorystorage_strict: bool = False,
+        inmemorystorage_orphans: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.inmemorystorage_dump = inmemorystorage_dump
         self.inmemorystorage_strict = inmemorystorage_strict
+        self.inmemorystorage_orphans = inmemorystorage_orphans
 
     @classmethod
     def add_arguments(cls, parser: Any) -> None:
@@ -129,6 +131,11 @@ class DiscoverRunner(DjangoDiscoverRunner):
             action="store_true",
             help="Fail a test that writes to a storage that is not in memory.",
         )
+        parser.add_argument(
+            "--inmemorystorage-orphans",
+            choices=("warn", "error"),
+            help="Warn of, or fail, a test whose files no row references at its end.",
+        )
 
     def storage_options(self) -> dict[str, Any]:
         """Return the options of every test's layer: the setting, then the flags."""
@@ -139,6 +146,8 @@ class DiscoverRunner(DjangoDiscoverRunner):
                 raise ImproperlyConfigured(no_key(TESTING_SETTING, key, RESERVED))
         if self.inmemorystorage_strict and options.get("strict") != "all":
             options["strict"] = True
+        if self.inmemorystorage_orphans:
+            options["orphans"] = self.inmemorystorage_orphans
         seed = options.get("seed")
         if isinstance(seed, (str, os.PathLike)):
             # Read against BASE_DIR (or the working directory), as unittest reads it.

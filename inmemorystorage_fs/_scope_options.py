@@ -21,6 +21,7 @@ from .storage import InMemoryStorage
 
 __all__ = [
     "ALL",
+    "ORPHANS_LEVELS",
     "RESERVED",
     "Seed",
     "TestingOptions",
@@ -34,7 +35,11 @@ __all__ = [
 #: ``aliases=ALL``: every ``STORAGES`` alias but ``staticfiles``.
 ALL = "__all__"
 #: Keywords of ``fresh_storage()`` (and the marker) that are not storage options.
-RESERVED = frozenset({"aliases", "fields", "strict", "allow", "seed", "options"})
+RESERVED = frozenset(
+    {"aliases", "fields", "strict", "allow", "seed", "options", "orphans", "orphans_ignore"}
+)
+#: What ``orphans=`` takes besides None: warn of a test's orphan files, or fail the test.
+ORPHANS_LEVELS = ("warn", "error")
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,10 @@ class TestingOptions:
     seed: str | None = None  # an absolute folder path or an FS URL
     #: InMemoryStorage options of every storage the scope makes
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: what the end-of-test check of orphan files does (None: no check)
+    orphans: Literal["warn", "error"] | None = None
+    #: glob patterns of files the check never reports (renditions, caches)
+    orphans_ignore: tuple[str, ...] = ()
 
     @property
     def only_default(self) -> bool:
@@ -122,7 +131,18 @@ def split_options(options: Mapping[str, Any]) -> tuple[TestingOptions, dict[str,
     if seed is not None:
         seed = resolve_seed(seed)
     every = check_storage_options(options.get("options") or {}, "options")
-    return TestingOptions(aliases, fields, strict, frozenset(allow), seed, every), storage_options
+    orphans = options.get("orphans")
+    if orphans is not None and orphans not in ORPHANS_LEVELS:
+        raise ImproperlyConfigured(f"orphans must be None, 'warn' or 'error', not {orphans!r}.")
+    ignore = options.get("orphans_ignore", ())
+    if not isinstance(ignore, (list, tuple)) or not all(isinstance(p, str) for p in ignore):
+        raise ImproperlyConfigured(
+            f"orphans_ignore must be a list of glob patterns, not {ignore!r}."
+        )
+    testing = TestingOptions(
+        aliases, fields, strict, frozenset(allow), seed, every, orphans, tuple(ignore)
+    )
+    return testing, storage_options
 
 
 def resolve_seed(seed: object) -> str:

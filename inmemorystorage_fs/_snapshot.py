@@ -23,7 +23,7 @@ from ._entries import Entry, has_entries
 from ._fs import FS, ResourceType, memoryfs
 from ._metadata import ATTRIBUTE, Metadata, drop_under, remember, stored_at
 
-__all__ = ["Snapshot", "graft_snapshot", "restore_snapshot", "take_snapshot"]
+__all__ = ["Snapshot", "graft_snapshot", "restore_snapshot", "snapshot_files", "take_snapshot"]
 
 # (name, (created, accessed, modified), bytes of a file or children of a directory,
 # a file's metadata or None)
@@ -91,6 +91,31 @@ def graft_snapshot(target: FS, root: str, snapshot: Snapshot) -> None:
             for child in _children(snapshot.tree):
                 _write_public(target, f"{root}/{child[0]}", child)
     note_write(target)
+
+
+def snapshot_files(snapshot: Snapshot | None, root: str = "") -> dict[str, bytes]:
+    """Return the files of *snapshot* under the directory *root*, by name relative to it.
+
+    The bytes are the snapshot's own: a file nobody wrote since is the same
+    ``bytes`` object in a later snapshot, so comparing them costs nothing.
+    """
+    if snapshot is None:
+        return {}
+    children = _children(snapshot.tree)
+    for part in filter(None, root.split("/")):
+        directory = next((child for child in children if child[0] == part), None)
+        if directory is None:
+            return {}
+        children = _children(directory)
+    found: dict[str, bytes] = {}
+    pending = [("", child) for child in children]
+    while pending:
+        prefix, (name, _times, payload) = pending.pop()
+        if isinstance(payload, bytes):
+            found[prefix + name] = payload
+        else:
+            pending.extend((f"{prefix}{name}/", child) for child in payload)
+    return found
 
 
 def _freeze(entry: Entry) -> _Frozen:

@@ -29,9 +29,12 @@ from ._plugin_options import (
     FIELDS_INI,
     MARKER,
     OPTIONS_INI,
+    ORPHANS_IGNORE_INI,
+    ORPHANS_INI,
     SEED_INI,
     STRICT_INI,
     check_bool_ini,
+    check_orphans_ini,
     configured,
     marker_options,
     rooted,
@@ -73,6 +76,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Fail a test that writes to a storage that is not in memory.",
     )
     group.addoption(
+        "--inmemorystorage-orphans",
+        choices=("warn", "error"),
+        default=None,
+        help="Warn of, or fail, a test whose files no row references at its end "
+        "(orphans=warn|error for every fresh storage).",
+    )
+    group.addoption(
         "--inmemorystorage-all",
         action="store_true",
         default=False,
@@ -104,6 +114,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(max_size=1000000 alternative_names=counter).",
     )
     parser.addini(
+        ORPHANS_INI,
+        default="",
+        help="warn or error: check each test's new files for ones no row references.",
+    )
+    parser.addini(
+        ORPHANS_IGNORE_INI,
+        type="args",
+        default=[],
+        help="Glob patterns of files the orphans check never reports (space-separated).",
+    )
+    parser.addini(
         AUTOUSE_INI,
         type="bool",
         default=False,
@@ -119,6 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     for name in BOOL_INIS:
         check_bool_ini(config, name)
+    check_orphans_ini(config)
     folder = config.getoption("inmemorystorage_dump") or os.environ.get(DUMP_DIR_ENV)
     if folder:
         # Resolved now, against where pytest started: a test may chdir.
@@ -243,6 +265,7 @@ class _Layers:
         # node id -> the layer the fixture made itself (a test collection missed)
         self.own: dict[str, Layer] = {}
         self.dumped: set[str] = set()  # node ids whose files were exported
+        self.failed: set[str] = set()  # node ids of tests that failed (not checked for orphans)
         self.error: Exception | None = None  # a layer that could not be entered
         self._split: Any = None
 
@@ -344,6 +367,29 @@ class _Layers:
             raise error
         if self.due:
             self._enter_due(3)
+        layer = self.layer_of(item)
+        if layer is not None and layer.orphan_watch is not None:
+            from ._plugin_orphans import check_in_a_cleanup
+
+            check_in_a_cleanup(item, layer)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Iterator[None]:
+        """Check the test's files for orphans before any fixture's teardown touches the rows.
+
+        Inside pytest's own teardown, which goes on if the check raises (a
+        plain hook's exception would keep pytest from tearing anything down).
+        """
+        __tracebackhide__ = True
+        layer = self.layer_of(item) or self.own.get(item.nodeid)
+        error: Exception | None = None
+        if layer is not None and layer.orphan_watch is not None and item.nodeid not in self.failed:
+            from ._plugin_orphans import check_before_teardown
+
+            error = check_before_teardown(item, layer.orphan_watch)
+        yield
+        if error is not None:
+            raise error
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> None:
@@ -363,6 +409,8 @@ class _Layers:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Export a failed test's files, once, and say where in its report."""
+        if report.failed:
+            self.failed.add(report.nodeid)
         if not report.failed or report.nodeid in self.dumped:
             return
         layer = self.own.get(report.nodeid)

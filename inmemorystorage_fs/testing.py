@@ -26,6 +26,7 @@ from ._assertions import assert_image
 from ._dumps import DUMP_DIR_ENV, dump_files, point_to
 from ._fakes import fake_file, fake_image, fake_pdf
 from ._layers import INHERIT, Layer, State, checked_options
+from ._orphans import OrphanFilesError, OrphanFilesWarning, assert_no_orphans
 from ._scope_options import RESERVED, Seed
 from ._strict import Origin, RealStorageUsed
 from .storage import FSStorage, InMemoryStorage
@@ -40,8 +41,11 @@ __all__ = [
     "DiscoverRunner",
     "InMemoryStorageMixin",
     "Layer",
+    "OrphanFilesError",
+    "OrphanFilesWarning",
     "RealStorageUsed",
     "assert_image",
+    "assert_no_orphans",
     "fake_file",
     "fake_image",
     "fake_pdf",
@@ -104,7 +108,12 @@ class fresh_storage:  # lower case: used like override_settings
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._leaving().__exit__(exc_type, exc, traceback)
+        layer = self._leaving()
+        try:
+            if exc_type is None:
+                _check_orphans(layer)
+        finally:
+            layer.__exit__(exc_type, exc, traceback)
 
     def _leaving(self) -> Layer:
         """Return the layer this thread or task entered last with this object."""
@@ -127,15 +136,21 @@ class fresh_storage:  # lower case: used like override_settings
 
             @functools.wraps(decorated)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with Layer(options):
-                    return await decorated(*args, **kwargs)
+                layer = Layer(options)
+                with layer:
+                    result = await decorated(*args, **kwargs)
+                    _check_orphans(layer)
+                    return result
 
             return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(decorated)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with Layer(options):
-                return decorated(*args, **kwargs)
+            layer = Layer(options)
+            with layer:
+                result = decorated(*args, **kwargs)
+                _check_orphans(layer)
+                return result
 
         return wrapper  # type: ignore[return-value]
 
@@ -185,6 +200,10 @@ class InMemoryStorageMixin(_TestCaseBase):
     inmemory_storage_strict: ClassVar[Any] = False
     #: A folder, FS URL or zip whose files every test starts with (None: none).
     inmemory_storage_seed: ClassVar[Any] = None
+    #: ``"warn"`` or ``"error"``: check each test's files for orphans at its end (None: don't).
+    inmemory_storage_orphans: ClassVar[Any] = None
+    #: Glob patterns of files the orphans check never reports.
+    inmemory_storage_orphans_ignore: ClassVar[Any] = ()
     #: The default storage of the running test.
     storage: InMemoryStorage
     _inmemory_layer: Layer
@@ -218,6 +237,8 @@ class InMemoryStorageMixin(_TestCaseBase):
             "aliases": cls.inmemory_storage_aliases,
             "fields": cls.inmemory_storage_fields,
             "strict": cls.inmemory_storage_strict,
+            "orphans": cls.inmemory_storage_orphans,
+            "orphans_ignore": cls.inmemory_storage_orphans_ignore,
             "seed": _named_seed(
                 cls.inmemory_storage_seed, f"{cls.__name__}.inmemory_storage_seed"
             ),
@@ -291,6 +312,10 @@ class InMemoryStorageMixin(_TestCaseBase):
         """Fail unless *name* of ``storages[alias]`` is an image of *size*, *format*, *mode*."""
         _ours(alias).assert_image(name, size, format, mode)
 
+    def assertStorageNoOrphans(self, alias: str = "default", ignore: Any = ()) -> None:
+        """Fail if a file of ``storages[alias]`` is referenced by no row, *ignore* aside."""
+        assert_no_orphans(alias, ignore)
+
     def __call__(self, result: unittest.result.TestResult | None = None) -> Any:
         layer = Layer(
             self._inmemory_options(), self._inmemory_class_files(), origin=self._inmemory_origin
@@ -298,9 +323,36 @@ class InMemoryStorageMixin(_TestCaseBase):
         with layer as storage:
             self.storage = storage
             self._inmemory_layer = layer
-            if result is not None:
-                result = _FailureWatcher(result, self)  # type: ignore[assignment]
-            return super().__call__(result)
+            watcher = None if result is None else _FailureWatcher(result, self)
+            if layer.orphan_watch is not None:
+                check_at_test_end(self, layer, watcher)
+            return super().__call__(result if watcher is None else watcher)  # type: ignore[arg-type]
+
+
+def check_at_test_end(test: unittest.TestCase, layer: Layer, watcher: Any = None) -> None:
+    """Have *test* run *layer*'s orphans check at its end, if it may read the database.
+
+    A cleanup registered before the test runs is run last, after ``tearDown``
+    and the test's own cleanups, and before Django's teardown rolls back
+    (``TestCase``) or empties (``TransactionTestCase``) the tables: the rows
+    read are those the test left. A test that failed or was skipped is not
+    checked, nor one that may not read the database (a ``SimpleTestCase``).
+    """
+    if getattr(test, "databases", None):
+        test.addCleanup(_check_unless_failed, layer, watcher)
+
+
+def _check_unless_failed(layer: Layer, watcher: _FailureWatcher | None) -> None:
+    __tracebackhide__ = True  # pytest shows the message, not these frames
+    if watcher is None or not watcher.failed_or_skipped:
+        _check_orphans(layer)
+
+
+def _check_orphans(layer: Layer) -> None:
+    """Run *layer*'s orphans check, if its options ask for one."""
+    __tracebackhide__ = True
+    if layer.orphan_watch is not None:
+        layer.orphan_watch.check()
 
 
 def _named_seed(seed: Any, named_by: str) -> Any:
@@ -328,11 +380,14 @@ class _FailureWatcher:
         self._result = result
         self._test = test
         self._dumped = False
+        #: the test failed or was skipped: its files say nothing of orphans
+        self.failed_or_skipped = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._result, name)
 
     def _failed(self, err: Any) -> None:
+        self.failed_or_skipped = True
         if not self._dumped:
             self._dumped = True
             dump = dump_files(self._test._inmemory_layer, self._test.id())
@@ -346,6 +401,10 @@ class _FailureWatcher:
     def addFailure(self, test: Any, err: Any) -> None:
         self._failed(err)
         self._result.addFailure(test, err)
+
+    def addSkip(self, test: Any, reason: str) -> None:
+        self.failed_or_skipped = True
+        self._result.addSkip(test, reason)
 
     def addSubTest(self, test: Any, subtest: Any, err: Any) -> None:
         if err is not None:

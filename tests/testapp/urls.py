@@ -10,6 +10,9 @@ urlpatterns = [
     path("documents/", views.upload_document, name="upload-document"),
     path("photos/", views.upload_photo, name="upload-photo"),
     path("thumbnails/", views.upload_photo_with_thumbnail, name="upload-thumbnail"),
+    # An upload whose row a failed transaction rolls back; the second deletes its file then.
+    path("quota/", views.upload_within_quota, {"cleanup": False}, name="upload-quota"),
+    path("quota/clean/", views.upload_within_quota, {"cleanup": True}, name="upload-quota-clean"),
     path("files/<path:name>", views.serve_file, name="serve-file"),
     path("raw/<path:name>", views.upload_raw, name="upload-raw"),
     path("admin/", admin.site.urls),

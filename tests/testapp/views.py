@@ -4,10 +4,12 @@ from io import BytesIO
 
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.request import UnreadablePostError
 
 from .forms import DocumentForm, PhotoForm
+from .models import Document
 
 
 def upload_document(request: HttpRequest) -> HttpResponse:
@@ -48,6 +50,33 @@ def upload_photo_with_thumbnail(request: HttpRequest) -> HttpResponse:
     stem = posixpath.splitext(posixpath.basename(photo.image.name))[0]
     name = default_storage.save(f"thumbs/{stem}.jpg", ContentFile(buffer.getvalue()))
     return JsonResponse({"name": photo.image.name, "thumbnail": name})
+
+
+class QuotaExceeded(Exception):
+    """The owner has more documents than the quota allows."""
+
+
+def upload_within_quota(request: HttpRequest, cleanup: bool) -> HttpResponse:
+    """Save an upload, then count the owner's documents in the same transaction.
+
+    Over ``?quota=`` (default 1) the transaction rolls back: the row is gone,
+    and the file, which no transaction covers, stays unless *cleanup* deletes it.
+    """
+    form = DocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    quota = int(request.GET.get("quota", "1"))
+    document = None
+    try:
+        with transaction.atomic():
+            document = form.save()
+            if Document.objects.filter(owner=document.owner).count() > quota:
+                raise QuotaExceeded(f"{document.owner} has more than {quota} document(s)")
+    except QuotaExceeded as exc:
+        if cleanup and document is not None:
+            document.upload.delete(save=False)
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"id": document.pk, "name": document.upload.name})
 
 
 def serve_file(request: HttpRequest, name: str) -> FileResponse:
