@@ -110,7 +110,7 @@ def snapshot_files(snapshot: Snapshot | None, root: str = "") -> dict[str, bytes
     found: dict[str, bytes] = {}
     pending = [("", child) for child in children]
     while pending:
-        prefix, (name, _times, payload) = pending.pop()
+        prefix, (name, _times, payload, _metadata) = pending.pop()
         if isinstance(payload, bytes):
             found[prefix + name] = payload
         else:
