@@ -18,7 +18,9 @@ __all__ = [
     "DUMP_DIR_ENV",
     "FIELDS_INI",
     "MARKER",
+    "OPERATIONS_FIXTURE",
     "OPTIONS_INI",
+    "RECORD_INI",
     "SEED_INI",
     "STRICT_INI",
     "check_bool_ini",
@@ -35,8 +37,10 @@ FIELDS_INI = "inmemorystorage_fields"
 STRICT_INI = "inmemorystorage_strict"
 SEED_INI = "inmemorystorage_seed"
 OPTIONS_INI = "inmemorystorage_options"
+RECORD_INI = "inmemorystorage_record"
+OPERATIONS_FIXTURE = "inmemory_operations"  # a test asking for it records its operations
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as _dumps.DUMP_DIR_ENV
-BOOL_INIS = (AUTOUSE_INI, FIELDS_INI, STRICT_INI)
+BOOL_INIS = (AUTOUSE_INI, FIELDS_INI, STRICT_INI, RECORD_INI)
 # What pytest reads as a bool ini value, besides true and false.
 BOOL_WORDS = ("yes", "no", "on", "off", "1", "0", "y", "n", "t", "f")
 
@@ -72,6 +76,8 @@ def configured(config: pytest.Config) -> dict[str, Any]:
         options["fields"] = True
     if config.getini(STRICT_INI) or config.getoption("inmemorystorage_strict"):
         options["strict"] = True
+    if config.getini(RECORD_INI):
+        options["record"] = True
     if config.getoption("inmemorystorage_all"):
         options.update(aliases="__all__", fields=True)
     if config.getini(SEED_INI):

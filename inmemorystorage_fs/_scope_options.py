@@ -17,6 +17,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from ._faults import FaultSpec, check_faults
 from .storage import InMemoryStorage
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
 #: ``aliases=ALL``: every ``STORAGES`` alias but ``staticfiles``.
 ALL = "__all__"
 #: Keywords of ``fresh_storage()`` (and the marker) that are not storage options.
-RESERVED = frozenset({"aliases", "fields", "strict", "allow", "seed", "options"})
+RESERVED = frozenset(
+    {"aliases", "fields", "strict", "allow", "seed", "options", "record", "faults"}
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class TestingOptions:
     seed: str | None = None  # an absolute folder path or an FS URL
     #: InMemoryStorage options of every storage the scope makes
     options: Mapping[str, Any] = field(default_factory=dict)
+    record: bool = False  # every storage the scope makes records its operations
+    faults: tuple[FaultSpec, ...] = ()  # injected into the storages they name
 
     @property
     def only_default(self) -> bool:
@@ -122,7 +127,14 @@ def split_options(options: Mapping[str, Any]) -> tuple[TestingOptions, dict[str,
     if seed is not None:
         seed = resolve_seed(seed)
     every = check_storage_options(options.get("options") or {}, "options")
-    return TestingOptions(aliases, fields, strict, frozenset(allow), seed, every), storage_options
+    record = options.get("record", False)
+    if not isinstance(record, bool):
+        raise ImproperlyConfigured(f"record must be True or False, not {record!r}.")
+    faults = check_faults(options.get("faults"))
+    testing = TestingOptions(
+        aliases, fields, strict, frozenset(allow), seed, every, record, faults
+    )
+    return testing, storage_options
 
 
 def resolve_seed(seed: object) -> str:

@@ -22,6 +22,7 @@ from django.core.files.storage import storages
 
 from ._dumps import DUMP_DIR_ENV, dump_files, point_to
 from ._layers import INHERIT, Layer, State, checked_options
+from ._record import Operations, RecordingOff
 from ._scope_options import RESERVED, Seed
 from ._strict import Origin, RealStorageUsed
 from .storage import FSStorage, InMemoryStorage
@@ -36,7 +37,9 @@ __all__ = [
     "DiscoverRunner",
     "InMemoryStorageMixin",
     "Layer",
+    "Operations",
     "RealStorageUsed",
+    "RecordingOff",
     "fresh_storage",
 ]
 
@@ -177,6 +180,8 @@ class InMemoryStorageMixin(_TestCaseBase):
     inmemory_storage_strict: ClassVar[Any] = False
     #: A folder, FS URL or zip whose files every test starts with (None: none).
     inmemory_storage_seed: ClassVar[Any] = None
+    #: Whether every storage of each test records its operations (``storage_operations``).
+    inmemory_storage_record: ClassVar[bool] = False
     #: The default storage of the running test.
     storage: InMemoryStorage
     _inmemory_layer: Layer
@@ -210,6 +215,7 @@ class InMemoryStorageMixin(_TestCaseBase):
             "aliases": cls.inmemory_storage_aliases,
             "fields": cls.inmemory_storage_fields,
             "strict": cls.inmemory_storage_strict,
+            "record": cls.inmemory_storage_record,
             "seed": _named_seed(
                 cls.inmemory_storage_seed, f"{cls.__name__}.inmemory_storage_seed"
             ),
@@ -271,6 +277,39 @@ class InMemoryStorageMixin(_TestCaseBase):
     def assertStorageEmpty(self, path: str = "", alias: str = "default") -> None:
         """Fail if any file is under *path* in ``storages[alias]``."""
         _ours(alias).assert_empty(path)
+
+    # -- assertions on the operations record (default: every storage of the test) --
+
+    @property
+    def storage_operations(self) -> Operations:
+        """Return the operations of every storage this test put in memory, in order."""
+        return self._inmemory_layer.operations()
+
+    def _operations_of(self, alias: str | None) -> Operations:
+        operations = self.storage_operations
+        return operations if alias is None else operations.of(alias)
+
+    def assertStorageSaved(
+        self, pattern: str = "**", count: int | None = None, alias: str | None = None
+    ) -> None:
+        """Fail unless a save (exactly *count*, if given) matched *pattern*."""
+        self._operations_of(alias).assert_saved(pattern, count)
+
+    def assertStorageDeleted(self, pattern: str = "**", alias: str | None = None) -> None:
+        """Fail unless a delete matched *pattern*."""
+        self._operations_of(alias).assert_deleted(pattern)
+
+    def assertStorageRead(self, pattern: str = "**", alias: str | None = None) -> None:
+        """Fail unless bytes were read from a name matching *pattern*."""
+        self._operations_of(alias).assert_read(pattern)
+
+    def assertStorageNotRead(self, pattern: str = "**", alias: str | None = None) -> None:
+        """Fail if bytes were read from a name matching *pattern*."""
+        self._operations_of(alias).assert_not_read(pattern)
+
+    def assertStorageNothingWritten(self, alias: str | None = None) -> None:
+        """Fail if anything was saved, written, deleted or opened in a writing mode."""
+        self._operations_of(alias).assert_nothing_written()
 
     def __call__(self, result: unittest.result.TestResult | None = None) -> Any:
         layer = Layer(

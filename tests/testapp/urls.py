@@ -11,6 +11,7 @@ urlpatterns = [
     path("photos/", views.upload_photo, name="upload-photo"),
     path("files/<path:name>", views.serve_file, name="serve-file"),
     path("raw/<path:name>", views.upload_raw, name="upload-raw"),
+    path("imports/", views.import_documents, name="import-documents"),
     path("admin/", admin.site.urls),
 ]
 
