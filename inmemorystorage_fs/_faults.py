@@ -67,7 +67,7 @@ class Fault:
         self,
         owner: _Owner,
         op: str,
-        pattern: str = "*",
+        pattern: str = "**",
         exc: BaseException | type[Exception] | None = None,
         times: int | None = 1,
         after: int = 0,
@@ -138,7 +138,7 @@ class FaultSpec:
     """One fault of the ``faults=`` option, for the storage labelled *storage*."""
 
     op: str
-    pattern: str = "*"
+    pattern: str = "**"
     exc: Any = None
     times: int | None = 1
     after: int = 0

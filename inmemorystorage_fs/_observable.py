@@ -130,7 +130,7 @@ class Observable:
     def fail_on(
         self,
         op: str,
-        pattern: str = "*",
+        pattern: str = "**",
         exc: BaseException | type[Exception] | None = None,
         times: int | None = 1,
         after: int = 0,

@@ -195,7 +195,7 @@ class Log(Sequence[Operation]):
 
     def assert_not_read(self, pattern: str = "**") -> None:
         """Fail if bytes were read through a handle on a name matching *pattern*."""
-        found = self.matching("read", pattern)
+        found = [o for o in self.matching("read", pattern) if not o.error]
         if found:
             names = ", ".join(f"{o.name!r} ({o.bytes:,} B)" for o in found[:10])
             raise AssertionError(
@@ -203,11 +203,14 @@ class Log(Sequence[Operation]):
             )
 
     def assert_nothing_written(self) -> None:
-        """Fail if anything was saved, written, deleted or opened in a writing mode."""
+        """Fail if anything was saved, written, deleted or opened in a writing mode.
+
+        Operations that failed changed nothing, and pass.
+        """
         found = [
             o
             for o in self._operations()
-            if o.op in CHANGING or (o.op == "open" and o.mode not in READ_MODES)
+            if not o.error and (o.op in CHANGING or (o.op == "open" and o.mode not in READ_MODES))
         ]
         if found:
             listed = ", ".join(
