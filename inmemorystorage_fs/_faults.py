@@ -28,6 +28,20 @@ __all__ = ["FAULT_KEYS", "Fault", "FaultSpec", "check_fault", "check_faults"]
 FAULT_KEYS = ("op", "pattern", "exc", "times", "after", "storage")
 
 
+# The errno each OSError subclass stands for (OSError(errno, ...) picks the
+# subclass the same way): an injected PermissionError says EACCES, not EIO.
+_ERRNO_OF: dict[type[OSError], int] = {
+    PermissionError: errno.EACCES,
+    FileNotFoundError: errno.ENOENT,
+    FileExistsError: errno.EEXIST,
+    IsADirectoryError: errno.EISDIR,
+    NotADirectoryError: errno.ENOTDIR,
+    TimeoutError: errno.ETIMEDOUT,
+    InterruptedError: errno.EINTR,
+    BlockingIOError: errno.EAGAIN,
+}
+
+
 class _Owner(Protocol):
     def _drop_fault(self, fault: Fault) -> None: ...
 
@@ -110,11 +124,11 @@ class Fault:
         if exc is None:
             exc = OSError(errno.EIO, os.strerror(errno.EIO), name)
         elif isinstance(exc, type):
-            exc = (
-                exc(errno.EIO, os.strerror(errno.EIO), name)
-                if issubclass(exc, OSError)
-                else exc(f"injected fault on {self.op} {name!r}")
-            )
+            if issubclass(exc, OSError):
+                code = next((_ERRNO_OF[cls] for cls in exc.__mro__ if cls in _ERRNO_OF), errno.EIO)
+                exc = exc(code, os.strerror(code), name)
+            else:
+                exc = exc(f"injected fault on {self.op} {name!r}")
         return exc
 
     def cancel(self) -> None:

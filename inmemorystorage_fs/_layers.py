@@ -193,8 +193,8 @@ class Layer:
         for spec in self.testing.faults:
             if spec.storage not in labels:
                 raise ImproperlyConfigured(
-                    f"faults: {spec.storage!r} is no storage this scope put in memory; "
-                    f"{did_you_mean(spec.storage, labels)}it has: {', '.join(sorted(labels))} "
+                    f"faults: {spec.storage!r} is no storage this scope put in memory. "
+                    f"{did_you_mean(spec.storage, labels)}It has: {', '.join(sorted(labels))} "
                     "(aliases=[...] and fields=True put more in memory)."
                 )
         for label, storage in {**swap.storages, **swap.field_storages}.items():

@@ -79,8 +79,8 @@ class Operation:
     caller: str = ""  # the first ``file:line`` outside Django and this package
     error: str = ""  # what it raised, if it failed ("OSError: ... (injected)")
 
-    def line(self, start: float | None = None) -> str:
-        """Return this operation as one readable line (times relative to *start*)."""
+    def line(self) -> str:
+        """Return this operation as one readable line (its time is in ``as_dict()``)."""
         what = f"{self.op}({self.mode})" if self.mode else self.op
         parts = [f"{what:<10}", repr(self.name)]
         if self.bytes or self.op in ("save", "read", "write"):
@@ -89,8 +89,6 @@ class Operation:
             parts.append(f"[{self.owner}]")
         if self.caller:
             parts.append(f"at {self.caller}")
-        if start is not None:
-            parts.insert(0, f"+{(self.time - start) * 1000:9.3f} ms")
         if self.error:
             parts.append(f"FAILED: {self.error}")
         return " ".join(parts)
@@ -139,9 +137,7 @@ class Log(Sequence[Operation]):
 
     def lines(self) -> list[str]:
         """Return one readable line per operation, and a last one if the cap dropped some."""
-        operations = self._operations()
-        start = operations[0].time if operations else None
-        lines = [operation.line(start) for operation in operations]
+        lines = [f"{number:>4} {o.line()}" for number, o in enumerate(self._operations(), 1)]
         dropped = self._dropped()
         if dropped:
             lines.append(

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from django.core.files.storage import storages
 
 from ._dumps import DUMP_DIR_ENV, dump_files, point_to
+from ._faults import Fault
 from ._layers import INHERIT, Layer, State, checked_options
-from ._record import Operations, RecordingOff
+from ._observable import Diff, Mark
+from ._record import Operation, Operations, Record, RecordingOff, Stats
 from ._scope_options import RESERVED, Seed
 from ._strict import Origin, RealStorageUsed
 from .storage import FSStorage, InMemoryStorage
@@ -34,12 +36,18 @@ __all__ = [
     "DUMP_DIR_ENV",
     "INHERIT",
     "RESERVED",
+    "Diff",
     "DiscoverRunner",
+    "Fault",
     "InMemoryStorageMixin",
     "Layer",
+    "Mark",
+    "Operation",
     "Operations",
     "RealStorageUsed",
+    "Record",
     "RecordingOff",
+    "Stats",
     "fresh_storage",
 ]
 

@@ -123,7 +123,7 @@ def test_exc_is_an_exception_or_a_class() -> None:
     storage = InMemoryStorage()
     with storage.fail_on("url", exc=PermissionError), pytest.raises(PermissionError) as raised:
         storage.url("a.txt")
-    assert raised.value.filename == "a.txt"
+    assert (raised.value.errno, raised.value.filename) == (errno.EACCES, "a.txt")
     with storage.fail_on("url", exc=TimeoutError("S3 timed out")):
         with pytest.raises(TimeoutError, match="S3 timed out"):
             storage.url("a.txt")

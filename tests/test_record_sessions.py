@@ -175,5 +175,5 @@ def test_manage_py_test_records_with_the_setting_and_dumps_a_failure(shop: Path)
     records = [path for path in files_under(dumps) if "~record" in path]
     assert len(records) == 2 and records[0].endswith(os.path.join("~record", "operations.jsonl"))
     text = (dumps / records[1]).read_text()
-    assert text.startswith("+    0.000 ms save       'p.txt' 1 B [private] at ")
+    assert text.startswith("   1 save       'p.txt' 1 B [private] at ")
     assert "shop/tests.py:" in text or "shop\\\\tests.py:" in text
