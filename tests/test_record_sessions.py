@@ -125,6 +125,8 @@ class Recorded(TestCase):
         self.assertEqual(owners, ["private", "default"])
         with self.assertRaisesRegex(AssertionError, "Expected a delete matching 'd.txt'"):
             self.assertStorageDeleted("d.txt")
+        with self.assertRaises(OSError):  # INMEMORYSTORAGE_TESTING's faults
+            default_storage.url("never/x.txt")
 
     @unittest.skipUnless(os.environ.get("SHOP_FAIL"), "fails on purpose only with SHOP_FAIL")
     def test_x_fails_on_purpose(self):
@@ -153,7 +155,8 @@ def shop(tmp_path: Path) -> Path:
     (tmp_path / "manage.py").write_text(textwrap.dedent(MANAGE))
     settings = textwrap.dedent(SETTINGS).replace(
         'INMEMORYSTORAGE_TESTING = {"aliases": "__all__", "fields": True}',
-        'INMEMORYSTORAGE_TESTING = {"aliases": "__all__", "fields": True, "record": True}',
+        'INMEMORYSTORAGE_TESTING = {"aliases": "__all__", "fields": True, "record": True, '
+        '"faults": [{"op": "url", "pattern": "never/*", "times": None}]}',
     )
     assert "record" in settings
     (tmp_path / "settings.py").write_text(settings)
