@@ -43,6 +43,14 @@ def test_fails_and_dumps_its_record(client, inmemory_operations):
     inmemory_operations.assert_saved("documents/z.csv")
 
 
+def test_asks_for_the_record_late(request):
+    from django.core.files.base import ContentFile
+
+    operations = request.getfixturevalue("inmemory_operations")
+    default_storage.save("late.txt", ContentFile(b"l"))
+    operations.assert_saved("late.txt", count=1)
+
+
 def test_unrecorded_storage_says_how_to_record(inmemory_storage):
     with pytest.raises(RuntimeError, match="inmemorystorage_record = true"):
         inmemory_storage.stats()
@@ -69,7 +77,7 @@ def test_pytest_fixture_marker_and_the_failed_test_s_record(project: pytest.Pyte
     project.makeini(INI.format(extra=""))
     project.makepyfile(test_imports=PYTEST_TESTS)
     result = project.runpytest_subprocess("--inmemorystorage-dump=dumps", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*Expected a save matching 'documents/z.csv', found 0",
