@@ -420,6 +420,58 @@ def bench_ops(n: int, repeats: int) -> dict[str, dict[str, float]]:
     return results
 
 
+# -- the cost of recording operations ----------------------------------------------
+
+#: The small ops whose cost recording must keep within RECORDING_BUDGET.
+RECORDED_OPS = (
+    "exists (hit)",
+    "exists (miss)",
+    "size",
+    "url",
+    "open+read",
+    "save",
+    "delete",
+    "listdir (root)",
+    "get_modified_time",
+)
+RECORDING_BUDGET = 1.10  # recording on may cost at most 10% per op
+
+
+def bench_recording(n: int, repeats: int) -> dict[str, dict[str, float]]:
+    """Return ops/s of our storage with recording off and on, interleaved in one run."""
+    backend = Backend("ours")
+    kinds = ("off", "on")
+    results: dict[str, dict[str, float]] = {}
+    try:
+        for op in make_ops(n):
+            if op.name not in RECORDED_OPS:
+                continue
+            samples: dict[str, list[float]] = {kind: [] for kind in kinds}
+            for r in range(2 * repeats):
+                for kind in kinds if r % 2 == 0 else kinds[::-1]:
+                    state = op.setup(backend)
+                    if kind == "on":
+                        with state.recording() as record:
+                            rate, result = timed(op.run, state)
+                        _expect(len(record) > 0, f"{op.name}: nothing recorded")
+                    else:
+                        rate, result = timed(op.run, state)
+                    op.check(state, result)
+                    samples[kind].append(rate)
+                    if not op.shared:
+                        backend.cleanup()
+            rates = {kind: statistics.median(v) for kind, v in samples.items()}
+            results[op.name] = rates
+            print(
+                f"  recording {op.name:<20} off={rates['off']:>12,.0f}/s "
+                f"on={rates['on']:>12,.0f}/s  cost x{rates['off'] / rates['on']:.2f}",
+                flush=True,
+            )
+    finally:
+        backend.cleanup(everything=True)
+    return results
+
+
 # -- per-save cost as the storage grows -------------------------------------------
 
 
@@ -623,6 +675,16 @@ def report(data: dict[str, Any]) -> str:
         + "".join(f"{growth[k]:>11.2f}x" for k in BACKENDS)
         + "   (per-save cost; target ours <= 1.3)"
     )
+    if "recording" in data:
+        lines += ["", f"{'recording cost':<24}{'off /s':>12}{'on /s':>12}{'cost (off/on)':>15}"]
+        for op, rates in data["recording"].items():
+            cost = rates["off"] / rates["on"]
+            mark = "  " if cost <= RECORDING_BUDGET else " !"
+            lines.append(
+                f"{op:<24}{rates['off']:>12,.0f}{rates['on']:>12,.0f}{cost:>14.2f}x{mark}"
+            )
+        lines.append(f"(budget: x{RECORDING_BUDGET:.2f}; ! marks an op over it)")
+        lines.append("")
     imp = data["import"]
     lines.append(
         f"{'import (ms, cumulative)':<24}{imp['ours']['ms']:>12.1f}{imp['django']['ms']:>12.1f}"
@@ -644,6 +706,9 @@ def main() -> None:
     parser.add_argument("--stream-child", choices=BACKENDS, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None, help="where to write the results")
+    parser.add_argument(
+        "--recording-only", action="store_true", help="only the cost of recording operations"
+    )
     args = parser.parse_args()
     if args.stream_child:
         print(json.dumps(stream_child(args.stream_child, args.repeats or 3)))
@@ -673,7 +738,11 @@ def main() -> None:
             "noise": NOISE,
         }
     }
+    if args.recording_only:
+        data["recording"] = bench_recording(n, repeats)
+        return
     data["ops"] = bench_ops(n, repeats)
+    data["recording"] = bench_recording(n, repeats)
     data["scaling"] = bench_scaling(points, batch=200, batches=3 if quick else 7)
     data["stream"] = bench_stream(1 if quick else 3)
     data["import"] = {

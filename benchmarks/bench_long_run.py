@@ -3,7 +3,8 @@
 Prints resident memory after the first 200 tests and after all of them, and the
 number of live InMemoryStorage and MemoryFS objects (``gc.get_objects()``) and
 settings receivers, for the default storage alone and with every alias and
-alias swapped (``aliases="__all__"``). The goal: within 20 MiB.
+alias swapped (``aliases="__all__"``), each with and without recording
+operations (``record=True``). The goal: within 20 MiB.
 """
 
 from __future__ import annotations
@@ -65,7 +66,11 @@ def live() -> tuple[int, int, int]:
 def run(tests: int, options: dict[str, object]) -> None:
     def one(index: int) -> None:
         with fresh_storage(**options) as storage:  # type: ignore[arg-type]
-            storage.save(f"uploads/{index}.bin", ContentFile(PAYLOAD))
+            name = storage.save(f"uploads/{index}.bin", ContentFile(PAYLOAD))
+            with storage.open(name) as handle:
+                handle.read()
+            for _ in range(20):
+                storage.exists(name)
 
     for index in range(200):
         one(index)
@@ -73,7 +78,9 @@ def run(tests: int, options: dict[str, object]) -> None:
     for index in range(200, tests):
         one(index)
     late, late_live = rss_mib(), live()
-    label = "aliases=__all__" if options else "default only"
+    label = "aliases=__all__" if options.get("aliases") else "default only"
+    if options.get("record"):
+        label += ", record"
     print(
         f"  {label:24} RSS after 200: {early:7.1f} MiB, after {tests:,}: {late:7.1f} MiB "
         f"(+{late - early:.1f} MiB)"
@@ -85,9 +92,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=10_000)
     args = parser.parse_args()
-    print(f"{args.tests:,} tests saving 100 KiB each, Python {sys.version.split()[0]}")
+    print(
+        f"{args.tests:,} tests saving 100 KiB each (and 22 more operations), "
+        f"Python {sys.version.split()[0]}"
+    )
     run(args.tests, {})
     run(args.tests, {"aliases": "__all__"})
+    run(args.tests, {"record": True})
+    run(args.tests, {"aliases": "__all__", "record": True})
 
 
 if __name__ == "__main__":

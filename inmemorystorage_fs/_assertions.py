@@ -6,6 +6,7 @@ import difflib
 import functools
 import re
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from io import BytesIO
 from typing import Any
 
@@ -62,10 +63,15 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 class StorageAssertions:
     """``files()`` and the ``assert_*`` methods, for any storage with listdir/open/tree."""
 
+    def _quiet(self) -> AbstractContextManager[None]:
+        """Return a context in which this thread's calls are no operations of the record."""
+        return nullcontext()
+
     def _walk(self, path: str = "") -> Iterator[tuple[str, bool]]:
         """Yield every name below *path* with True for a directory, False for a file."""
         try:
-            directories, files = self.listdir(path)  # type: ignore[attr-defined]
+            with self._quiet():
+                directories, files = self.listdir(path)  # type: ignore[attr-defined]
         except FileNotFoundError:
             return
         prefix = f"{path}/" if path else ""
@@ -119,7 +125,7 @@ class StorageAssertions:
     def assert_content(self, name: str, expected: bytes | str) -> None:
         """Fail unless the file *name* holds *expected* (str: as UTF-8 text, with a diff)."""
         try:
-            with self.open(name, "rb") as handle:  # type: ignore[attr-defined]
+            with self._quiet(), self.open(name, "rb") as handle:  # type: ignore[attr-defined]
                 actual: bytes = handle.read()
         except OSError as exc:
             raise AssertionError(self._shown(f"Expected the file {name!r}: {exc}")) from None

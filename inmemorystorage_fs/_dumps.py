@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
+    from ._record import Log
     from .storage import FSStorage
 
 __all__ = [
@@ -82,12 +83,17 @@ class Scope(Protocol):
 
     def named_storages(self) -> Mapping[str, FSStorage]: ...
 
+    recording: bool  # whether its storages record their operations
+
+    def operations(self) -> Log: ...  # the records of its storages, read as one
+
 
 class Dump(NamedTuple):
     """What ``dump_files()`` wrote, and what the disk could not hold."""
 
     folders: list[Path]  # every folder written, the default storage's first
     missed: list[str]  # each file not written, with its storage and the reason
+    record: Path | None = None  # the folder of operations.txt and operations.jsonl
 
     def message(self) -> str:
         """Return the report line: every folder written and every file missed."""
@@ -96,6 +102,8 @@ class Dump(NamedTuple):
             message = f"this test's files are in {shown}"
         else:
             message = "this test's storages held no files"
+        if self.record is not None:
+            message += f"; its operations are in {self.record / 'operations.txt'} (and .jsonl)"
         if self.missed:
             message += f"; not dumped: {', '.join(self.missed)}"
         return message
@@ -106,7 +114,9 @@ def dump_files(scope: Scope, test_id: str) -> Dump | None:
 
     The default storage goes to ``DIR/<test id>/``; every other storage the
     scope swapped goes to ``DIR/<test id>~storages/<alias or app_label.Model.field>/``,
-    a name no test id's folder can have (``~`` never survives in one). A
+    and, if the scope records operations, its record to
+    ``DIR/<test id>~record/operations.txt`` and ``operations.jsonl``:
+    names no test id's folder can have (``~`` never survives in one). A
     storage that holds nothing gets no folder; a file the disk cannot hold is
     left out, and named in ``missed``.
     """
@@ -118,7 +128,7 @@ def dump_files(scope: Scope, test_id: str) -> Dump | None:
         if folder.exists():
             shutil.rmtree(folder)  # a previous run's files would mislead
     storages = {"default": scope.storage, **scope.named_storages()}
-    dump = Dump([], [])
+    dump = Dump([], [], _dump_record(scope, base / f"{name}~record"))
     exported: set[int] = set()
     for label, storage in storages.items():
         if id(storage) in exported:
@@ -137,6 +147,22 @@ def dump_files(scope: Scope, test_id: str) -> Dump | None:
     return dump
 
 
+def _dump_record(scope: Scope, folder: Path) -> Path | None:
+    """Write the scope's operations to *folder*, if it records any; return the folder."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    if not getattr(scope, "recording", False):
+        return None
+    try:
+        operations = scope.operations()
+        folder.mkdir(parents=True)
+        (folder / "operations.txt").write_text(str(operations) + "\n", encoding="utf-8")
+        (folder / "operations.jsonl").write_text(operations.jsonl(), encoding="utf-8")
+    except Exception:  # the test's own failure matters more
+        return None
+    return folder
+
+
 def point_to(dump: Dump, err: Any) -> None:
     """Show where the files went: as a note on the failure where Python has notes."""
     message = f"inmemorystorage_fs: {dump.message()}"
@@ -150,7 +176,8 @@ def point_to(dump: Dump, err: Any) -> None:
 def _holds_nothing(storage: FSStorage) -> bool:
     """Return True if *storage* has neither files nor directories."""
     try:
-        return storage.listdir("") == ([], [])
+        with storage._quiet():  # not an operation of the test's record
+            return storage.listdir("") == ([], [])
     except FileNotFoundError:  # a persistent storage whose location was never made
         return True
 

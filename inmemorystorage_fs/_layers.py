@@ -18,19 +18,24 @@ from typing import Any
 # must be connected before ours, which puts the fresh storage back.
 import django.test.signals  # noqa: F401
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage
 from django.core.signals import setting_changed
 
 from ._errors import no_space
+from ._faults import Fault
 from ._liveserver import serving, stop_serving
+from ._options import did_you_mean
 from ._orphans import OrphanWatch
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
+from ._record import Operations, RecordingOff
 from ._scope_options import TestingOptions, split_options
 from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
 from ._strict import Origin, Strictness, StrictScope, allowed_classes
 from ._strict import enter as enter_strict
 from ._strict import leave as leave_strict
 from ._swaps import Swap
+from ._watch import watch_of
 from .storage import InMemoryStorage
 
 __all__ = ["INHERIT", "Layer", "State", "checked_options", "entered_layers", "seed_files"]
@@ -77,6 +82,8 @@ class Layer:
         self._strict: StrictScope | None = None
         self.orphan_watch: OrphanWatch | None = None
         self._inherited: State | None = None
+        self.recording = self.testing.record  # the record_operations() of a fixture turns it on
+        self._watched: dict[int, tuple[InMemoryStorage, str]] = {}  # id -> (storage, label)
 
     def __enter__(self) -> InMemoryStorage:
         self.enter()
@@ -110,6 +117,11 @@ class Layer:
             clear_persistent_fs()
         try:
             swap.install()
+            try:
+                self._observe_named(swap)
+            except BaseException:
+                swap.restore()
+                raise
         except BaseException:
             # A replacement that cannot be made: the files go back as they were.
             if self._world_before is not None:
@@ -130,7 +142,8 @@ class Layer:
         self.orphan_watch = OrphanWatch(self) if self.testing.orphans else None
 
     def _prepare(self, storage: InMemoryStorage) -> None:
-        """Give the default storage, just made, the files it starts with."""
+        """Give the default storage, just made, the files it starts with (and its watch)."""
+        self._observe(storage, "default")
         inherited = self._inherited
         if inherited is not None and inherited.own is not None and not storage.persist:
             restore_snapshot(storage.filesystem, inherited.own)
@@ -156,6 +169,11 @@ class Layer:
             stop_serving(self._served)
         if self._strict is not None:
             leave_strict(self._strict)
+        for storage, _label in self._watched.values():
+            watch = watch_of(storage)
+            if watch is not None:
+                watch.stop()  # the record of a test lasts as long as the test
+        self._watched.clear()
         if self.swap is not None:
             self.swap.restore()
             # Free this layer by reference counting, not by the garbage
@@ -170,6 +188,57 @@ class Layer:
             restore_snapshot(shared_fs(), self._world_before)
         elif world is not None:
             clear_persistent_fs()
+
+    # -- records and faults -------------------------------------------------------
+
+    def _observe_named(self, swap: Swap) -> None:
+        """Watch the aliases' and fields' storages; raise if a fault names another one."""
+        labels = {"default", *swap.storages, *swap.field_storages}
+        for spec in self.testing.faults:
+            if spec.storage not in labels:
+                raise ImproperlyConfigured(
+                    f"faults: {spec.storage!r} is no storage this scope put in memory. "
+                    f"{did_you_mean(spec.storage, labels)}It has: {', '.join(sorted(labels))} "
+                    "(aliases=[...] and fields=True put more in memory)."
+                )
+        for label, storage in {**swap.storages, **swap.field_storages}.items():
+            if label != "default" and id(storage) not in self._watched:
+                self._observe(storage, label)
+
+    def _observe(self, storage: InMemoryStorage, label: str) -> None:
+        """Start *storage*'s record and faults, as the options of this scope ask."""
+        faults = [spec for spec in self.testing.faults if spec.storage == label]
+        self._watched[id(storage)] = (storage, label)
+        if not (self.recording or faults):
+            return  # a storage nobody watches costs nothing
+        watch = watch_of(storage, create=True)
+        assert watch is not None
+        watch.owner = label
+        if self.recording:
+            watch.start(label)
+        for spec in faults:
+            watch.add_fault(Fault(watch, spec.op, spec.pattern, spec.exc, spec.times, spec.after))
+
+    def record_operations(self) -> None:
+        """Make every storage of this scope record its operations from now on."""
+        with _scope_lock:
+            self.recording = True
+            for storage, label in self._watched.values():
+                watch = watch_of(storage, create=True)
+                if watch is not None and watch.main is None:
+                    watch.start(label)
+
+    def operations(self) -> Operations:
+        """Return the records of this scope's storages, read as one (raise if it records none)."""
+        if not self.recording:
+            raise RecordingOff("This test's scope")
+        self.storage  # noqa: B018  # the default storage records too, made now if it was lazy
+        records = []
+        for storage, _label in self._watched.values():
+            watch = watch_of(storage)
+            if watch is not None and watch.main is not None:
+                records.append(watch.main)
+        return Operations(records)
 
     @property
     def storage(self) -> InMemoryStorage | None:

@@ -14,6 +14,7 @@ from django.utils.functional import cached_property
 
 from ._fs import FS, MemoryFS
 from ._snapshot import Snapshot, restore_snapshot, take_snapshot
+from ._watch import OBSERVED, WATCH_ATTRS
 
 __all__ = ["PicklesFiles", "PicklesOptions"]
 
@@ -37,7 +38,8 @@ class PicklesOptions:
             if isinstance(value, cached_property)
         }
         # Cached values follow the settings where the storage is unpickled.
-        skip = cached | {"_lock", "_opened_fs"}
+        # A watch (record, faults) belongs to the scope, not to the storage's copy.
+        skip = cached | {"_lock", "_opened_fs", *WATCH_ATTRS, *OBSERVED}
         return {key: value for key, value in self.__dict__.items() if key not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -18,9 +18,11 @@ __all__ = [
     "DUMP_DIR_ENV",
     "FIELDS_INI",
     "MARKER",
+    "OPERATIONS_FIXTURE",
     "OPTIONS_INI",
     "ORPHANS_IGNORE_INI",
     "ORPHANS_INI",
+    "RECORD_INI",
     "SEED_INI",
     "STRICT_INI",
     "check_bool_ini",
@@ -40,8 +42,10 @@ SEED_INI = "inmemorystorage_seed"
 OPTIONS_INI = "inmemorystorage_options"
 ORPHANS_INI = "inmemorystorage_orphans"
 ORPHANS_IGNORE_INI = "inmemorystorage_orphans_ignore"
+RECORD_INI = "inmemorystorage_record"
+OPERATIONS_FIXTURE = "inmemory_operations"  # a test asking for it records its operations
 DUMP_DIR_ENV = "INMEMORYSTORAGE_DUMP_DIR"  # the same name as _dumps.DUMP_DIR_ENV
-BOOL_INIS = (AUTOUSE_INI, FIELDS_INI, STRICT_INI)
+BOOL_INIS = (AUTOUSE_INI, FIELDS_INI, STRICT_INI, RECORD_INI)
 # What pytest reads as a bool ini value, besides true and false.
 BOOL_WORDS = ("yes", "no", "on", "off", "1", "0", "y", "n", "t", "f")
 
@@ -86,6 +90,8 @@ def configured(config: pytest.Config) -> dict[str, Any]:
         options["fields"] = True
     if config.getini(STRICT_INI) or config.getoption("inmemorystorage_strict"):
         options["strict"] = True
+    if config.getini(RECORD_INI):
+        options["record"] = True
     if config.getoption("inmemorystorage_all"):
         options.update(aliases="__all__", fields=True)
     orphans = config.getoption("inmemorystorage_orphans") or config.getini(ORPHANS_INI)

@@ -37,9 +37,20 @@ def _freeze(options: dict[str, Any]) -> _Frozen:
 
 
 def _frozen(value: Any) -> Any:
-    if isinstance(value, dict):  # the "options" of every storage
-        return _FrozenDict(sorted(value.items()))
-    return tuple(value) if isinstance(value, (list, set, frozenset)) else value
+    if isinstance(value, dict):  # the "options" of every storage, a fault of "faults"
+        return _FrozenDict(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+def _thawed(value: Any) -> Any:
+    """Return a value ``_frozen()`` made as it was given (its lists as tuples)."""
+    if isinstance(value, _FrozenDict):
+        return {k: _thawed(v) for k, v in value}
+    if isinstance(value, tuple):
+        return tuple(_thawed(item) for item in value)
+    return value
 
 
 class _FrozenDict(tuple[tuple[str, Any], ...]):
@@ -57,9 +68,7 @@ def _scoped(cls: type, options: _Frozen) -> type:
             "__module__": cls.__module__,
             "__qualname__": cls.__qualname__,
             "__doc__": cls.__doc__,
-            "inmemory_storage_options": {
-                k: dict(v) if isinstance(v, _FrozenDict) else v for k, v in options
-            },
+            "inmemory_storage_options": {k: _thawed(v) for k, v in options},
             "_inmemory_scoped": (cls, options),
             "_inmemory_origin": "runner",
             "__reduce_ex__": _reduce_scoped,

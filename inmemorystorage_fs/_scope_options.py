@@ -17,6 +17,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from ._faults import FaultSpec, check_faults
 from .storage import InMemoryStorage
 
 __all__ = [
@@ -36,7 +37,18 @@ __all__ = [
 ALL = "__all__"
 #: Keywords of ``fresh_storage()`` (and the marker) that are not storage options.
 RESERVED = frozenset(
-    {"aliases", "fields", "strict", "allow", "seed", "options", "orphans", "orphans_ignore"}
+    {
+        "aliases",
+        "fields",
+        "strict",
+        "allow",
+        "seed",
+        "options",
+        "orphans",
+        "orphans_ignore",
+        "record",
+        "faults",
+    }
 )
 #: What ``orphans=`` takes besides None: warn of a test's orphan files, or fail the test.
 ORPHANS_LEVELS = ("warn", "error")
@@ -57,6 +69,8 @@ class TestingOptions:
     orphans: Literal["warn", "error"] | None = None
     #: glob patterns of files the check never reports (renditions, caches)
     orphans_ignore: tuple[str, ...] = ()
+    record: bool = False  # every storage the scope makes records its operations
+    faults: tuple[FaultSpec, ...] = ()  # injected into the storages they name
 
     @property
     def only_default(self) -> bool:
@@ -139,8 +153,21 @@ def split_options(options: Mapping[str, Any]) -> tuple[TestingOptions, dict[str,
         raise ImproperlyConfigured(
             f"orphans_ignore must be a list of glob patterns, not {ignore!r}."
         )
+    record = options.get("record", False)
+    if not isinstance(record, bool):
+        raise ImproperlyConfigured(f"record must be True or False, not {record!r}.")
+    faults = check_faults(options.get("faults"))
     testing = TestingOptions(
-        aliases, fields, strict, frozenset(allow), seed, every, orphans, tuple(ignore)
+        aliases,
+        fields,
+        strict,
+        frozenset(allow),
+        seed,
+        every,
+        orphans,
+        tuple(ignore),
+        record,
+        faults,
     )
     return testing, storage_options
 

@@ -13,6 +13,7 @@ test, and each test works on its own copy of them.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sys
@@ -28,9 +29,11 @@ from ._plugin_options import (
     DUMP_DIR_ENV,
     FIELDS_INI,
     MARKER,
+    OPERATIONS_FIXTURE,
     OPTIONS_INI,
     ORPHANS_IGNORE_INI,
     ORPHANS_INI,
+    RECORD_INI,
     SEED_INI,
     STRICT_INI,
     check_bool_ini,
@@ -42,9 +45,10 @@ from ._plugin_options import (
 
 if TYPE_CHECKING:
     from ._layers import Layer
+    from ._record import Operations
     from .storage import InMemoryStorage
 
-__all__ = ["inmemory_storage"]
+__all__ = ["inmemory_operations", "inmemory_storage"]
 
 # (depth, node) of the scopes whose layers a test using fresh storages gets:
 # 1 its module, 2 its class, 3 itself
@@ -125,6 +129,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Glob patterns of files the orphans check never reports (space-separated).",
     )
     parser.addini(
+        RECORD_INI,
+        type="bool",
+        default=False,
+        help="Make every storage of each test record its operations.",
+    )
+    parser.addini(
         AUTOUSE_INI,
         type="bool",
         default=False,
@@ -191,9 +201,11 @@ def _is_mixin_test(item: pytest.Item) -> bool:
 def _uses_storage(item: pytest.Item, autouse: bool) -> bool:
     if _is_mixin_test(item):
         return False
+    fixtures = getattr(item, "fixturenames", ())
     return (
         autouse
-        or MARKER in getattr(item, "fixturenames", ())
+        or MARKER in fixtures
+        or OPERATIONS_FIXTURE in fixtures
         or item.get_closest_marker(MARKER) is not None
     )
 
@@ -276,7 +288,12 @@ class _Layers:
         return None
 
     def _new(
-        self, node: pytest.Item | pytest.Collector, inherit: bool, marked: bool, base: Any = None
+        self,
+        node: pytest.Item | pytest.Collector,
+        inherit: bool,
+        marked: bool,
+        base: Any = None,
+        record: bool = False,
     ) -> Layer:
         """Return the layer for *node*, its options checked (a bad one fails here).
 
@@ -297,6 +314,8 @@ class _Layers:
             seed_files(split[0].seed)  # a missing folder fails here too
         if base is None and inherit:
             base = INHERIT
+        if record and not split[0].record:
+            split = (dataclasses.replace(split[0], record=True), split[1])
         return Layer(None, base, split, "pytest" if options is None else "marker")
 
     def _enter_due(self, depth: int) -> None:
@@ -353,8 +372,14 @@ class _Layers:
         if scopes is None:
             return  # a test that uses no fresh storage
         marked = item.stash[_marked_key]
+        records = OPERATIONS_FIXTURE in getattr(item, "fixturenames", ())
         self.due = [
-            (depth, node, waiting.get(id(node)) or self._new(node, depth > 1, marked))
+            (
+                depth,
+                node,
+                waiting.get(id(node))
+                or self._new(node, depth > 1, marked, record=records and depth == 3),
+            )
             for depth, node in scopes
             if not any(n is node for n, _ in self.entered)
         ]
@@ -462,3 +487,18 @@ def inmemory_storage(request: pytest.FixtureRequest) -> Iterator[InMemoryStorage
             # Past this point the test's files may be gone (a persistent
             # storage's filesystem is restored), so nothing dumps them.
             del layers.own[request.node.nodeid]
+
+
+@pytest.fixture
+def inmemory_operations(request: pytest.FixtureRequest) -> Operations:
+    """Return the operations of every storage the test put in memory, in order.
+
+    Asking for it makes the test's storages record their operations.
+    """
+    layer = _layers(request.config).layer_of(request.node)
+    if layer is None:
+        # Asked for by request.getfixturevalue(): the test's own storages record from now.
+        request.getfixturevalue("inmemory_storage")
+        layer = _layers(request.config).own[request.node.nodeid]
+        layer.record_operations()
+    return layer.operations()

@@ -36,6 +36,7 @@ from ._fs import FS, MemoryFS
 from ._handle import text
 from ._limits import limited
 from ._names import DjangoNaming, binary_mode, join_url, normalize_name, overrides_any
+from ._observable import Observable
 from ._options import (
     cached_from_settings,
     check_memory_options,
@@ -70,7 +71,13 @@ class Place(NamedTuple):
 
 @deconstructible(path="inmemorystorage_fs.FSStorage")
 class FSStorage(
-    StorageAssertions, LegacyTimes, DjangoNaming, PicklesOptions, StorageSettingsMixin, Storage
+    Observable,
+    StorageAssertions,
+    LegacyTimes,
+    DjangoNaming,
+    PicklesOptions,
+    StorageSettingsMixin,
+    Storage,
 ):
     """A Django storage over any PyFilesystem2 filesystem (an ``FS`` or an FS URL)."""
 

@@ -25,8 +25,11 @@ from django.core.files.storage import storages
 from ._assertions import assert_image
 from ._dumps import DUMP_DIR_ENV, dump_files, point_to
 from ._fakes import fake_file, fake_image, fake_pdf
+from ._faults import Fault
 from ._layers import INHERIT, Layer, State, checked_options
+from ._observable import Diff, Mark
 from ._orphans import OrphanFilesError, OrphanFilesWarning, assert_no_orphans
+from ._record import Operation, Operations, Record, RecordingOff, Stats
 from ._scope_options import RESERVED, Seed
 from ._strict import Origin, RealStorageUsed
 from .storage import FSStorage, InMemoryStorage
@@ -38,12 +41,20 @@ __all__ = [
     "DUMP_DIR_ENV",
     "INHERIT",
     "RESERVED",
+    "Diff",
     "DiscoverRunner",
+    "Fault",
     "InMemoryStorageMixin",
     "Layer",
+    "Mark",
+    "Operation",
+    "Operations",
     "OrphanFilesError",
     "OrphanFilesWarning",
     "RealStorageUsed",
+    "Record",
+    "RecordingOff",
+    "Stats",
     "assert_image",
     "assert_no_orphans",
     "fake_file",
@@ -204,6 +215,8 @@ class InMemoryStorageMixin(_TestCaseBase):
     inmemory_storage_orphans: ClassVar[Any] = None
     #: Glob patterns of files the orphans check never reports.
     inmemory_storage_orphans_ignore: ClassVar[Any] = ()
+    #: Whether every storage of each test records its operations (``storage_operations``).
+    inmemory_storage_record: ClassVar[bool] = False
     #: The default storage of the running test.
     storage: InMemoryStorage
     _inmemory_layer: Layer
@@ -239,6 +252,7 @@ class InMemoryStorageMixin(_TestCaseBase):
             "strict": cls.inmemory_storage_strict,
             "orphans": cls.inmemory_storage_orphans,
             "orphans_ignore": cls.inmemory_storage_orphans_ignore,
+            "record": cls.inmemory_storage_record,
             "seed": _named_seed(
                 cls.inmemory_storage_seed, f"{cls.__name__}.inmemory_storage_seed"
             ),
@@ -315,6 +329,39 @@ class InMemoryStorageMixin(_TestCaseBase):
     def assertStorageNoOrphans(self, alias: str = "default", ignore: Any = ()) -> None:
         """Fail if a file of ``storages[alias]`` is referenced by no row, *ignore* aside."""
         assert_no_orphans(alias, ignore)
+
+    # -- assertions on the operations record (default: every storage of the test) --
+
+    @property
+    def storage_operations(self) -> Operations:
+        """Return the operations of every storage this test put in memory, in order."""
+        return self._inmemory_layer.operations()
+
+    def _operations_of(self, alias: str | None) -> Operations:
+        operations = self.storage_operations
+        return operations if alias is None else operations.of(alias)
+
+    def assertStorageSaved(
+        self, pattern: str = "**", count: int | None = None, alias: str | None = None
+    ) -> None:
+        """Fail unless a save (exactly *count*, if given) matched *pattern*."""
+        self._operations_of(alias).assert_saved(pattern, count)
+
+    def assertStorageDeleted(self, pattern: str = "**", alias: str | None = None) -> None:
+        """Fail unless a delete matched *pattern*."""
+        self._operations_of(alias).assert_deleted(pattern)
+
+    def assertStorageRead(self, pattern: str = "**", alias: str | None = None) -> None:
+        """Fail unless bytes were read from a name matching *pattern*."""
+        self._operations_of(alias).assert_read(pattern)
+
+    def assertStorageNotRead(self, pattern: str = "**", alias: str | None = None) -> None:
+        """Fail if bytes were read from a name matching *pattern*."""
+        self._operations_of(alias).assert_not_read(pattern)
+
+    def assertStorageNothingWritten(self, alias: str | None = None) -> None:
+        """Fail if anything was saved, written, deleted or opened in a writing mode."""
+        self._operations_of(alias).assert_nothing_written()
 
     def __call__(self, result: unittest.result.TestResult | None = None) -> Any:
         layer = Layer(

@@ -19,6 +19,9 @@ def one_test(options: dict[str, object]) -> list[weakref.ref[object]]:
     with fresh_storage(**options) as storage:  # type: ignore[arg-type]
         storage.save("upload.bin", ContentFile(b"x" * 100 * 1024))
         built: list[object] = [storage, storage._tree]
+        if options.get("record"):
+            storage.open("upload.bin").read()
+            built.append(storage.operations)
         if options.get("aliases"):
             built.append(storages["private"])
         if not storage.persist:
@@ -26,12 +29,13 @@ def one_test(options: dict[str, object]) -> list[weakref.ref[object]]:
     return [weakref.ref(thing) for thing in built]
 
 
-OPTION_SETS = [{}]
+OPTION_SETS: list[dict[str, object]] = [{}, {"record": True}]
 if apps.is_installed("tests.billing"):
     OPTION_SETS.append({"aliases": "__all__", "fields": True})
+    OPTION_SETS.append({"aliases": "__all__", "fields": True, "record": True})
 
 
-@pytest.mark.parametrize("options", OPTION_SETS, ids=lambda o: "all" if o else "default")
+@pytest.mark.parametrize("options", OPTION_SETS, ids=lambda o: "-".join(o) or "default")
 def test_no_storage_filesystem_or_receiver_outlives_its_test(options: dict[str, object]) -> None:
     one_test(options)  # warm the caches a first run fills
     gc.collect()

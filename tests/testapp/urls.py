@@ -15,6 +15,7 @@ urlpatterns = [
     path("quota/clean/", views.upload_within_quota, {"cleanup": True}, name="upload-quota-clean"),
     path("files/<path:name>", views.serve_file, name="serve-file"),
     path("raw/<path:name>", views.upload_raw, name="upload-raw"),
+    path("imports/", views.import_documents, name="import-documents"),
     path("admin/", admin.site.urls),
 ]
 

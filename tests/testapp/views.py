@@ -108,3 +108,20 @@ def upload_raw(request: HttpRequest, name: str) -> HttpResponse:
     except UnreadablePostError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse({"name": saved})
+
+
+def import_documents(request: HttpRequest) -> HttpResponse:
+    """Import every uploaded file as a Document, all or none; a storage error answers 503."""
+    storage = Document._meta.get_field("upload").storage
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            for upload in request.FILES.getlist("files"):
+                document = Document(owner=request.POST.get("owner", ""))
+                document.upload.save(upload.name, upload)
+                saved.append(document.upload.name)
+    except OSError as exc:
+        for name in saved:  # the rows are rolled back: their files go too
+            storage.delete(name)
+        return JsonResponse({"error": str(exc), "errno": exc.errno, "imported": 0}, status=503)
+    return JsonResponse({"imported": len(saved), "names": saved})
