@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any
 
-from ._changes import note_write
+from ._changes import changes_of
 from ._errors import file_in_path, is_a_directory, name_taken, os_error
 from ._fs import FS, OSFS, OpenerError, errors, open_fs
 from ._handle import Handle, Limit, Lock, Snapshot, buffered
@@ -126,6 +126,7 @@ class Tree:
 
     def __init__(self, fs: FS, root: str = "") -> None:
         self.fs = fs
+        self.changes = changes_of(fs)
         self.root = root
 
     def path(self, name: str) -> str:
@@ -263,7 +264,7 @@ class Tree:
                 file: IO[bytes] = self.fs.openbin(self.path(name), update)
             else:
                 file = self._create(name, update)
-        note_write(self.fs)
+        self.changes.note()
         raw = Handle(
             file, name, _FILE_IO_MODES[mode], self.handle_lock(), self.limit(), self.seek_quietly
         )
@@ -376,7 +377,7 @@ class Tree:
             self._discard(name)
             raise
         finally:
-            note_write(self.fs)
+            self.changes.note()
 
     def disk_path(self, name: str) -> str | None:
         """Return *name*'s path on the OS, or None if the filesystem has none."""
@@ -397,7 +398,7 @@ class Tree:
         target = self.disk_path(name)
         if target is not None:
             replace_whole(self, name, target, data)
-            note_write(self.fs)
+            self.changes.note()
             return
         path = self.path(name)
         directory, base = path.rsplit("/", 1)
@@ -414,13 +415,13 @@ class Tree:
                 except BaseException:
                     self.fs.remove(part)
                     raise
-        note_write(self.fs)
+        self.changes.note()
 
     def make_directory(self, name: str) -> None:
         """Create the directory *name* and any missing above it."""
         if name:
             self.make_parents(f"{name}/-")  # the parents of a child of it: name and above
-        note_write(self.fs)
+        self.changes.note()
 
     def set_modified(self, name: str, modified: float) -> None:
         """Set the modified (and accessed) time of *name*."""
@@ -462,7 +463,7 @@ class Tree:
                     raise
             break
         self.touch(_parent(name))
-        note_write(self.fs)
+        self.changes.note()
 
     def clear(self) -> None:
         """Remove every file and directory under the root."""
@@ -472,7 +473,7 @@ class Tree:
             pass
         if self.root:
             self.fs.makedirs(self.root, recreate=True)
-        note_write(self.fs)
+        self.changes.note()
 
 
 def _parent(name: str) -> str:
