@@ -276,6 +276,13 @@ class EntryTree(Tree):
         entry.accessed_time = time.time()
         return entry._bytes_file.getvalue()
 
+    def read_stamped(self, name: str) -> tuple[bytes, float | None]:
+        entry = self._find(name)  # the one walk: bytes and time from the same entry
+        if entry is None or entry._bytes_file is None:
+            return super().read_stamped(name)
+        entry.accessed_time = time.time()
+        return entry._bytes_file.getvalue(), entry.modified_time
+
     def size(self, name: str) -> int:
         entry = self._find(name)
         if entry is None or entry._bytes_file is None:

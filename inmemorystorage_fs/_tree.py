@@ -174,6 +174,13 @@ class Tree:
         with self.errors(name):
             return bytes(self.fs.readbytes(self.path(name)))
 
+    def read_stamped(self, name: str) -> tuple[bytes, float | None]:
+        """Return the bytes of the file *name* and its modified timestamp, recording the access."""
+        info = self._details(name)
+        if info["is_dir"]:
+            raise is_a_directory(name)
+        return self.read(name), info["modified"]
+
     def size(self, name: str) -> int:
         """Return the size in bytes of the file *name*."""
         info = self._details(name)

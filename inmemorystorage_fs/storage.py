@@ -44,10 +44,12 @@ __all__ = [
     "FileInPathError",
     "InMemoryStorage",
     "PathDoesNotExist",
+    "Stamped",
     "StorageFile",
     "clear_persistent_fs",
     "is_in_memory",
     "normalize_name",
+    "read_stamped",
 ]
 
 
@@ -424,6 +426,25 @@ class InMemoryStorage(PicklesFiles, FSStorage):
         if self.persist:
             return _persist.view(self._persistent_root())
         return self._own()
+
+
+class Stamped(NamedTuple):
+    """A file's stored bytes (shared, not copied) and when it was last written."""
+
+    data: bytes
+    modified: float  # a timestamp
+
+
+def read_stamped(storage: FSStorage, name: str) -> Stamped:
+    """Return *name*'s bytes and modified time from one lookup, recording the access.
+
+    What ``open(name).read()`` and ``get_modified_time(name)`` give, for the
+    serving view, which needs both for every request.
+    """
+    data, modified = storage._tree.read_stamped(normalize_name(name, storage._anchor))
+    if modified is None:
+        raise NotImplementedError("This filesystem does not record modified times.")
+    return Stamped(data, modified)
 
 
 def is_in_memory(storage: object) -> bool:
