@@ -99,8 +99,8 @@ def measure(files: int, size: int, batches: int, tests: int, copy: bool) -> dict
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=9)
-    parser.add_argument("--tests", type=int, default=200, help="tests per batch")
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--tests", type=int, default=50, help="tests per batch")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, Django {django.get_version()}; us per test")
     head = f"{'seed':<22}{'empty':>9}{'entered':>9}{'+':>7}{'1 read':>9}{'+':>7}{'load()':>10}"
