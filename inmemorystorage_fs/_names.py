@@ -24,6 +24,7 @@ __all__ = [
     "attempt",
     "available_name",
     "binary_mode",
+    "forget_names",
     "join_url",
     "known_parts",
     "name_bytes",
@@ -46,8 +47,8 @@ _FOREIGN_SURROGATES = re.compile("([\ud800-\udc7f\udd00-\udfff]+)")
 # replaces the checks and the split below (~350 ns, a fifth of a delete()).
 # A normal name is normal wherever the storage is, so one cache serves all.
 _NORMAL: dict[str, tuple[str, ...]] = {}
-#: Emptied when it holds this many names (~4 MB at most): a suite makes names
-#: by the thousand (alternative names are random), and a test's files fit.
+#: Emptied when it holds this many names (~4 MB at most), and as each test's
+#: scope ends (forget_names()): 10,000 tests of new names keep memory flat.
 NORMAL_CACHE_SIZE = 16384
 
 
@@ -110,6 +111,11 @@ def normalize_name(name: Any, location: str | None = None) -> str:
 #: Return the parts of a normal name seen before, or None: ``name_parts()``
 #: without its Python call, for the walks that every read makes.
 known_parts: Callable[[str], tuple[str, ...] | None] = _NORMAL.get
+
+
+def forget_names() -> None:
+    """Forget the names found normal (each test's scope does, as it ends: memory stays flat)."""
+    _NORMAL.clear()
 
 
 def name_parts(name: str) -> tuple[str, ...]:
