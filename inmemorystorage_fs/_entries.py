@@ -20,12 +20,13 @@ import operator
 import time
 from collections.abc import Iterable, Iterator
 from itertools import compress
-from typing import IO, Literal, Protocol
+from typing import IO, Any, Literal, Protocol
 
-from ._changes import note_write
+from ._changes import Changes
 from ._errors import is_a_directory, name_taken
 from ._fs import FS, MemoryFS, ResourceType, memoryfs
 from ._metadata import ATTRIBUTE, Metadata
+from ._names import known_parts, name_parts
 from ._tree import LINK_RETRIES, Staged, Tree
 
 __all__ = ["MEMORY_INTERNALS", "Entry", "EntryTree", "has_entries", "new_file", "tree_class"]
@@ -63,6 +64,7 @@ def _entries_work() -> bool:
             )
             and hasattr(probe._lock, "acquire")
             and hasattr(made, "__dict__")  # where a file's metadata goes (see _metadata)
+            and probe.lock() is probe._lock  # the lock each Changes count is kept under
         )
     except Exception:  # any change in the internals means: use the public API
         return False
@@ -108,6 +110,8 @@ def file_bytes(entry: Entry) -> bytes:
 
 
 _BYTES_FILE = operator.attrgetter("_bytes_file")
+# Each time's attribute, named once: a name built per call is hashed per call.
+_TIMES = {key: operator.attrgetter(f"{key}_time") for key in ("created", "accessed", "modified")}
 # Below this, growing the buffer chunk by chunk costs less than reserving it.
 _RESERVE_FROM = 1024 * 1024
 # A content's size is only what it says (a wrong or hostile one may say 2**40
@@ -143,8 +147,15 @@ Link = Literal["linked", "taken", "no-parent"]
 Unlink = Literal["removed", "missing", "directory", "no-parent"]
 
 
-def link(fs: FS, root: Entry, parts: list[str], entry: Entry, replace: bool = False) -> Link:
-    """Put the file *entry* at *parts* below *root*.
+def link(
+    fs: FS,
+    root: Entry,
+    parts: tuple[str, ...],
+    entry: Entry,
+    changes: Changes,
+    replace: bool = False,
+) -> Link:
+    """Put the file *entry* at *parts* below *root*, counting the change in *changes*.
 
     Check and insertion happen under MemoryFS's lock, so creation stays
     exclusive against every other writer, through this module or the public
@@ -166,10 +177,11 @@ def link(fs: FS, root: Entry, parts: list[str], entry: Entry, replace: bool = Fa
         entry.name = name
         parent._dir[name] = entry
         parent.modified_time = parent.accessed_time = time.time()
+        changes.count += 1  # under fs's lock, which is changes.lock (see the probe)
         return "linked"
 
 
-def make_dirs(fs: FS, root: Entry, parts: list[str]) -> bool:
+def make_dirs(fs: FS, root: Entry, parts: tuple[str, ...]) -> bool:
     """Create the missing directories *parts* below *root*; False if a file is in the way."""
     with fs._lock:
         entry = root
@@ -189,8 +201,8 @@ def make_dirs(fs: FS, root: Entry, parts: list[str]) -> bool:
         return True
 
 
-def unlink_file(fs: FS, root: Entry, parts: list[str]) -> Unlink:
-    """Remove the file at *parts* below *root*, if that is what is there."""
+def unlink_file(fs: FS, root: Entry, parts: tuple[str, ...], changes: Changes) -> Unlink:
+    """Remove the file at *parts* below *root*, if that is what is there, counting it."""
     with fs._lock:
         parent = find(root, parts[:-1])
         if parent is None or parent._bytes_file is not None:
@@ -202,6 +214,7 @@ def unlink_file(fs: FS, root: Entry, parts: list[str]) -> Unlink:
             return "directory"
         del parent._dir[parts[-1]]
         parent.modified_time = parent.accessed_time = time.time()
+        changes.count += 1  # under fs's lock, which is changes.lock (see the probe)
         return "removed"
 
 
@@ -229,25 +242,34 @@ class EntryTree(Tree):
 
     def __init__(self, fs: FS, root: str = "") -> None:
         super().__init__(fs, root)
-        self._root_parts = root.split("/")[1:] if root else []
+        self._root_parts = tuple(root.split("/")[1:]) if root else ()
+        # Where MemoryFS keeps its root entry, which a restore swaps and close() drops.
+        self._fs_dict: dict[str, Any] = fs.__dict__
 
-    def _parts(self, name: str) -> list[str]:
-        return self._root_parts + name.split("/") if name else list(self._root_parts)
+    def _parts(self, name: str) -> tuple[str, ...]:
+        parts = known_parts(name) or name_parts(name)
+        return self._root_parts + parts if self._root_parts else parts
 
     def _find(self, name: str) -> Entry | None:
         """Return the entry of *name*, or None if there is none or the root is gone."""
-        root = root_entry(self.fs)
-        if root is None:
-            return None
-        entry = find(root, self._root_parts)
-        if entry is None or not name:
-            return entry
-        return find(entry, name.split("/"))
+        # find(), root_entry() and _parts() inlined: every read walks here,
+        # and each Python call costs what a whole level of the walk does.
+        entry: Entry | None = self._fs_dict.get("root")
+        parts = known_parts(name) or name_parts(name)
+        if self._root_parts:
+            parts = self._root_parts + parts
+        for part in parts:
+            if entry is None:
+                return None
+            entry = entry._dir.get(part)
+        return entry
 
     def exists(self, name: str) -> bool:
+        if self._find(name) is not None:
+            return True
         if root_entry(self.fs) is None:
             return super().exists(name)
-        return self._find(name) is not None
+        return False
 
     def read(self, name: str) -> bytes:
         entry = self._find(name)
@@ -255,6 +277,13 @@ class EntryTree(Tree):
             return super().read(name)
         entry.accessed_time = time.time()
         return entry._bytes_file.getvalue()
+
+    def read_stamped(self, name: str) -> tuple[bytes, float | None]:
+        entry = self._find(name)  # the one walk: bytes and time from the same entry
+        if entry is None or entry._bytes_file is None:
+            return super().read_stamped(name)
+        entry.accessed_time = time.time()
+        return entry._bytes_file.getvalue(), entry.modified_time
 
     def size(self, name: str) -> int:
         entry = self._find(name)
@@ -279,7 +308,7 @@ class EntryTree(Tree):
         entry = self._find(name)
         if entry is None:
             return super().stamp(name, key)
-        value: float = getattr(entry, key + "_time")
+        value: float = _TIMES[key](entry)
         return value
 
     def listdir(self, name: str) -> tuple[list[str], list[str]]:
@@ -314,9 +343,8 @@ class EntryTree(Tree):
             root = root_entry(self.fs)
             if root is None:
                 return False
-            outcome = link(self.fs, root, parts, staged.entry, replace)
+            outcome = link(self.fs, root, parts, staged.entry, self.changes, replace)
             if outcome == "linked":
-                note_write(self.fs)
                 return True
             if outcome == "taken":
                 raise is_a_directory(name) if replace else name_taken(name)
@@ -353,12 +381,9 @@ class EntryTree(Tree):
         return self._find(name) is opened
 
     def remove(self, name: str) -> None:
-        root = root_entry(self.fs)
+        root: Entry | None = self._fs_dict.get("root")  # root_entry(), inlined
         if root is not None:
-            outcome = unlink_file(self.fs, root, self._parts(name))
-            if outcome == "removed":
-                note_write(self.fs)
-                return
-            if outcome == "missing":
+            outcome = unlink_file(self.fs, root, self._parts(name), self.changes)
+            if outcome == "removed" or outcome == "missing":
                 return
         super().remove(name)  # a directory tree, or a missing or file parent

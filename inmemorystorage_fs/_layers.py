@@ -25,6 +25,7 @@ from django.core.signals import setting_changed
 from ._errors import no_space
 from ._faults import Fault
 from ._liveserver import serving, stop_serving
+from ._names import forget_names
 from ._options import did_you_mean
 from ._orphans import OrphanWatch
 from ._persist import clear_persistent_fs, persistent_fs, shared_fs
@@ -180,6 +181,7 @@ class Layer:
             # collector: the swap and the live server held bound methods of it.
             self.swap.forget_builder()
         self._served = None
+        forget_names()  # the next test names its own files
         if later:
             later[0]._world_before = self._world_before
             return

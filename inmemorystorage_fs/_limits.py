@@ -3,7 +3,7 @@
 The bytes in use are counted once, by walking the tree, and then kept up to
 date by the tree's own writes, so the room check costs the same with 10,000
 files as with 10. Every change made through any storage's tree counts as a
-change of its filesystem (``_changes.note_write``); when the filesystem's count
+change of its filesystem (``_changes.Changes``); when the filesystem's count
 is not the one this tree last accounted for, someone else wrote (another
 storage at the same persistent location, a rollback), and the next check
 counts again. Writes made on ``storage.filesystem`` directly bypass storages,
@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO
 
-from ._changes import note_write, writes
 from ._errors import name_taken, no_space
 from ._fs import FS
 from ._handle import Limit, Lock, Locks
@@ -73,16 +72,16 @@ class _Limited(Tree):
 
     def _in_use(self) -> int:
         """Return the bytes in use, counting them again if anyone else wrote since."""
-        if self._counted_at != writes(self.fs):
+        if self._counted_at != self.changes.count:
             self._used = self.used_bytes()
-            self._counted_at = writes(self.fs)
+            self._counted_at = self.changes.count
         return self._used
 
     def _grew(self, growth: int, before: int) -> None:
         """Account for this tree's own write of *growth* bytes, made after change *before*."""
-        if writes(self.fs) == self._counted_at + 1 and before == self._counted_at:
+        if self.changes.count == self._counted_at + 1 and before == self._counted_at:
             self._used += growth  # only our own write happened since the count
-            self._counted_at = writes(self.fs)
+            self._counted_at = self.changes.count
         else:
             self._counted_at = -1
 
@@ -107,7 +106,7 @@ class _Limited(Tree):
                 raise name_taken(name)  # before the room check: the caller may replace it
             size = self.staged_size(staged)
             self.check_room(name, size)
-            before = writes(self.fs)
+            before = self.changes.count
             super().add(name, staged)
             self._grew(size, before)
 
@@ -116,7 +115,7 @@ class _Limited(Tree):
             size = self.staged_size(staged)
             old = self.size(name) if self.exists(name) else 0
             self.check_room(name, size - old)
-            before = writes(self.fs)
+            before = self.changes.count
             super().replace(name, staged)
             self._grew(size - old, before)
 
@@ -126,7 +125,7 @@ class _Limited(Tree):
                 freed: int | None = self.size(name)
             except OSError:
                 freed = None  # a directory tree (count again) or nothing
-            before = writes(self.fs)
+            before = self.changes.count
             super().remove(name)
             if freed is None:
                 self._counted_at = -1
@@ -143,7 +142,7 @@ class _Limited(Tree):
             return super().open(name, mode)
         with _limit_lock:
             emptied = self.size(name) if mode.startswith("w") and self._is_file(name) else 0
-            before = writes(self.fs)
+            before = self.changes.count
             handle = super().open(name, mode)
             self._grew(-emptied, before)  # "w" empties the file; opening adds nothing
         return handle
@@ -183,8 +182,8 @@ class _Limited(Tree):
             self._counted_at = -1
             return
         self.check_room(name, growth)
-        before = writes(self.fs)
-        note_write(self.fs)
+        before = self.changes.count
+        self.changes.note()
         self._grew(growth, before)
 
     def recount(self) -> None:

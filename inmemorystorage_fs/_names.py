@@ -9,6 +9,7 @@ import pathlib
 import posixpath
 import re
 import threading
+from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import quote, urljoin
 
@@ -23,8 +24,11 @@ __all__ = [
     "attempt",
     "available_name",
     "binary_mode",
+    "forget_names",
     "join_url",
+    "known_parts",
     "name_bytes",
+    "name_parts",
     "normalize_name",
     "overrides_any",
 ]
@@ -38,6 +42,14 @@ NAME_MAX = 255
 _SURELY_SHORT = NAME_MAX // 4
 # Lone surrogates that os.listdir()'s surrogateescape did not make.
 _FOREIGN_SURROGATES = re.compile("([\ud800-\udc7f\udd00-\udfff]+)")
+# Names found normal, each with its parts. A test names the same files again
+# and again (save, then open, exists, size, delete), and one dict hit (~50 ns)
+# replaces the checks and the split below (~350 ns, a fifth of a delete()).
+# A normal name is normal wherever the storage is, so one cache serves all.
+_NORMAL: dict[str, tuple[str, ...]] = {}
+#: Emptied when it holds this many names (~4 MB at most), and as each test's
+#: scope ends (forget_names()): 10,000 tests of new names keep memory flat.
+NORMAL_CACHE_SIZE = 16384
 
 
 def normalize_name(name: Any, location: str | None = None) -> str:
@@ -52,6 +64,9 @@ def normalize_name(name: Any, location: str | None = None) -> str:
     one that climbs out with ``..``, is then read against it, and is accepted
     when it ends up inside it. Without *location*, names never leave the root.
     """
+    # The type first: a str subclass may hash and compare as it likes.
+    if type(name) is str and name in _NORMAL:
+        return name
     if not isinstance(name, str):
         if name is None or not isinstance(name, os.PathLike):
             raise TypeError(f"A file name must be a str, not {type(name).__name__}.")
@@ -66,7 +81,13 @@ def normalize_name(name: Any, location: str | None = None) -> str:
         # Most names are already normal: one split and three C-level scans.
         segments = name.split("/")
         if "" not in segments and "." not in segments and ".." not in segments:
-            return name if len(name) <= _SURELY_SHORT else _fitting(name)
+            if len(name) > _SURELY_SHORT:
+                _fitting(name)  # raises if a part is too long for a disk
+            if type(name) is str:
+                if len(_NORMAL) >= NORMAL_CACHE_SIZE:
+                    _NORMAL.clear()
+                _NORMAL[name] = tuple(segments)
+            return name
     posix = name.replace("\\", "/")
     if location is not None:
         return _fitting(
@@ -85,6 +106,24 @@ def normalize_name(name: Any, location: str | None = None) -> str:
         elif part and part != ".":
             parts.append(part)
     return _fitting("/".join(parts))
+
+
+#: Return the parts of a normal name seen before, or None: ``name_parts()``
+#: without its Python call, for the walks that every read makes.
+known_parts: Callable[[str], tuple[str, ...] | None] = _NORMAL.get
+
+
+def forget_names() -> None:
+    """Forget the names found normal (each test's scope does, as it ends: memory stays flat)."""
+    _NORMAL.clear()
+
+
+def name_parts(name: str) -> tuple[str, ...]:
+    """Return the parts of the normal name *name* (none for the root ``""``)."""
+    parts = _NORMAL.get(name)
+    if parts is None:
+        parts = tuple(name.split("/")) if name else ()
+    return parts
 
 
 def _fitting(name: str) -> str:

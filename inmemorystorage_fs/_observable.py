@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ._faults import Fault
 from ._names import normalize_name
 from ._record import Record, RecordingOff, Stats
-from ._snapshot import take_snapshot
+from ._snapshot import snapshot_files, take_snapshot
 from ._watch import quietly, watch_of
 
 if TYPE_CHECKING:
@@ -53,26 +53,7 @@ class Diff:
 
 def files_below(fs: FS, root: str) -> dict[str, bytes]:
     """Return every file under the directory *root* of *fs* with its bytes, sharing them."""
-    frozen: Any = take_snapshot(fs).tree
-    for part in filter(None, root.split("/")):
-        frozen = next((child for child in _children(frozen) if child[0] == part), None)
-        if frozen is None:
-            return {}
-    found: dict[str, bytes] = {}
-    pending = [("", frozen)]
-    while pending:
-        prefix, directory = pending.pop()
-        for name, _times, payload in _children(directory):
-            if isinstance(payload, bytes):
-                found[prefix + name] = payload
-            else:
-                pending.append((f"{prefix}{name}/", (name, _times, payload)))
-    return found
-
-
-def _children(frozen: Any) -> Any:
-    payload = frozen[2]
-    return () if isinstance(payload, bytes) else payload
+    return snapshot_files(take_snapshot(fs), root)
 
 
 class Observable:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any
 
-from ._changes import note_write
+from ._changes import changes_of
 from ._errors import file_in_path, is_a_directory, name_taken, os_error
 from ._fs import FS, OSFS, OpenerError, errors, open_fs
 from ._handle import Handle, Limit, Lock, Snapshot, buffered
@@ -128,6 +128,7 @@ class Tree:
 
     def __init__(self, fs: FS, root: str = "") -> None:
         self.fs = fs
+        self.changes = changes_of(fs)
         self.root = root
 
     def path(self, name: str) -> str:
@@ -174,6 +175,13 @@ class Tree:
         """Return the bytes of the file *name*, recording the access."""
         with self.errors(name):
             return bytes(self.fs.readbytes(self.path(name)))
+
+    def read_stamped(self, name: str) -> tuple[bytes, float | None]:
+        """Return the bytes of the file *name* and its modified timestamp, recording the access."""
+        info = self._details(name)
+        if info["is_dir"]:
+            raise is_a_directory(name)
+        return self.read(name), info["modified"]
 
     def size(self, name: str) -> int:
         """Return the size in bytes of the file *name*."""
@@ -274,7 +282,7 @@ class Tree:
                 file: IO[bytes] = self.fs.openbin(self.path(name), update)
             else:
                 file = self._create(name, update)
-        note_write(self.fs)
+        self.changes.note()
         raw = Handle(
             file, name, _FILE_IO_MODES[mode], self.handle_lock(), self.limit(), self.seek_quietly
         )
@@ -388,7 +396,7 @@ class Tree:
             self._discard(name)
             raise
         finally:
-            note_write(self.fs)
+            self.changes.note()
         self.attach(name, staged.metadata)
 
     def disk_path(self, name: str) -> str | None:
@@ -411,7 +419,7 @@ class Tree:
         target = self.disk_path(name)
         if target is not None:
             replace_whole(self, name, target, data)
-            note_write(self.fs)
+            self.changes.note()
             return
         path = self.path(name)
         directory, base = path.rsplit("/", 1)
@@ -428,13 +436,13 @@ class Tree:
                 except BaseException:
                     self.fs.remove(part)
                     raise
-        note_write(self.fs)
+        self.changes.note()
 
     def make_directory(self, name: str) -> None:
         """Create the directory *name* and any missing above it."""
         if name:
             self.make_parents(f"{name}/-")  # the parents of a child of it: name and above
-        note_write(self.fs)
+        self.changes.note()
 
     def set_modified(self, name: str, modified: float) -> None:
         """Set the modified (and accessed) time of *name*."""
@@ -477,7 +485,7 @@ class Tree:
             break
         drop_under(self.fs, path)
         self.touch(_parent(name))
-        note_write(self.fs)
+        self.changes.note()
 
     def clear(self) -> None:
         """Remove every file and directory under the root."""
@@ -488,7 +496,7 @@ class Tree:
         drop_under(self.fs, self.root or "/")
         if self.root:
             self.fs.makedirs(self.root, recreate=True)
-        note_write(self.fs)
+        self.changes.note()
 
 
 def _parent(name: str) -> str:

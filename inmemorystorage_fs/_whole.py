@@ -23,7 +23,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ._changes import note_write
 from ._errors import NameTaken, is_a_directory, name_taken
 
 if TYPE_CHECKING:
@@ -160,7 +159,7 @@ def create_whole(tree: Tree, name: str, target: str, staged: Staged, retries: in
                         raise  # something keeps deleting the parents
         finally:
             unnamed.close()
-            note_write(tree.fs)
+            tree.changes.note()
 
 
 def replace_whole(tree: Tree, name: str, target: str, data: bytes) -> None:

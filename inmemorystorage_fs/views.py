@@ -32,7 +32,7 @@ from django.http import (
 from django.utils.http import http_date, parse_http_date_safe
 
 from ._metadata import headers
-from .storage import is_in_memory
+from .storage import FSStorage, is_in_memory, read_stamped
 
 __all__ = ["check_in_memory", "serve", "swap_advice"]
 
@@ -81,9 +81,7 @@ def serve(
     else:
         check_in_memory(storage, "the storage given")
     try:
-        with storage.open(path, "rb") as handle:
-            data: bytes = handle.read()  # the stored bytes themselves, not a copy
-        modified = storage.get_modified_time(path).timestamp()
+        data, modified = _stored(storage, path)
     except (OSError, SuspiciousFileOperation, ValueError):
         raise Http404(f"{path!r} is not a file of the storage") from None
     etag = f'"{len(data):x}-{int(modified * 1_000_000):x}"'
@@ -128,6 +126,30 @@ def _metadata_headers(storage: Storage, path: str) -> dict[str, str]:
     content_type, encoding = mimetypes.guess_type(path)
     guessed = {"Content-Type": content_type, "Content-Encoding": encoding}
     return {header: value for header, value in guessed.items() if value}
+
+
+def _stored(storage: Storage, path: str) -> tuple[bytes, float]:
+    """Return the bytes of *path* (the stored ones, not a copy) and its modified timestamp."""
+    # A watched storage (recording or faults: its methods are wrapped on the
+    # instance) is read through open(), so a served read is recorded and can fail.
+    if (
+        isinstance(storage, FSStorage)
+        and not _reads_its_own_way(type(storage))
+        and "_watch" not in storage.__dict__
+    ):
+        return read_stamped(storage, path)  # one lookup in the tree for both
+    with storage.open(path, "rb") as handle:  # Django's InMemoryStorage
+        data: bytes = handle.read()
+    return data, storage.get_modified_time(path).timestamp()
+
+
+def _reads_its_own_way(cls: type[FSStorage]) -> bool:
+    """Return True if *cls* overrides how a file is opened or dated: serve asks those."""
+    return (
+        cls.open is not Storage.open
+        or cls._open is not FSStorage._open
+        or cls.get_modified_time is not FSStorage.get_modified_time
+    )
 
 
 def _class_path(storage: object) -> str:

@@ -16,6 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from inmemorystorage_fs import FSStorage, InMemoryStorage
+from inmemorystorage_fs import _names as names
 from inmemorystorage_fs._fs import errors
 from inmemorystorage_fs._persist import shared_fs
 from inmemorystorage_fs.storage import normalize_name
@@ -258,3 +259,45 @@ def test_url_is_quoted_stays_under_base_url_and_matches_the_disk(name: str) -> N
     disk = FileSystemStorage(location="/srv/media", base_url=BASE).url(name)
     if disk.startswith(BASE):  # the disk's URL climbs out only through ".." segments
         assert url == disk
+
+
+def outcome(name: Any, location: str | None) -> tuple[str, str]:
+    """Return what normalize_name() gives for *name*: the name, or the error and its message."""
+    try:
+        return "name", normalize_name(name, location)
+    except Exception as exc:  # the error is what is compared
+        return type(exc).__name__, str(exc)
+
+
+@with_examples
+@example("a/b.txt")
+@example("x" * 70 + "/b.txt")  # long, every part short: cached after one measuring
+@example("é" * 300)  # a part too long for a disk: refused every time
+@given(NAMES)
+def test_a_name_seen_before_normalizes_as_it_did_the_first_time(name: str) -> None:
+    # Normal names are remembered: the second call must answer what the first
+    # did, with or without a location, and what a fresh normalizer answers.
+    for location in (None, "/srv/media"):
+        first = outcome(name, location)
+        assert outcome(name, location) == first
+        names._NORMAL.clear()
+        assert outcome(name, location) == first
+
+
+def test_names_remembered_as_normal_stay_bounded() -> None:
+    # A suite makes names by the thousand (random alternative names): the
+    # memory they take must not grow with it.
+    for index in range(names.NORMAL_CACHE_SIZE * 2 + 10):
+        assert normalize_name(f"uploads/{index}.txt") == f"uploads/{index}.txt"
+    assert 0 < len(names._NORMAL) <= names.NORMAL_CACHE_SIZE
+    assert normalize_name("uploads/../x.txt") == "x.txt"  # a non-normal name is never kept
+    assert "uploads/../x.txt" not in names._NORMAL
+
+
+def test_a_str_subclass_name_is_normalized_and_never_remembered() -> None:
+    class Name(str):
+        pass
+
+    assert normalize_name(Name("a/b.txt")) == "a/b.txt"
+    assert normalize_name(Name("a//b.txt")) == "a/b.txt"
+    assert not any(type(key) is not str for key in names._NORMAL)

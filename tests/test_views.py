@@ -1,6 +1,7 @@
 """Serving stored files through the test client: views.serve and urls.media_patterns."""
 
 import io
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -10,15 +11,17 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.test import override_settings
 from django.urls import include, path
 from django.utils.http import http_date
+from django.views.static import serve as static_serve
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from inmemorystorage_fs import InMemoryStorage
+from inmemorystorage_fs import FSStorage, InMemoryStorage, _entries
+from inmemorystorage_fs._fs import MemoryFS
 from inmemorystorage_fs.checks import check_served_aliases
 from inmemorystorage_fs.testing import fresh_storage
 from inmemorystorage_fs.urls import media_patterns
@@ -557,3 +560,61 @@ def test_the_served_alias_is_the_test_s_fresh_storage(client):
         assert client.get("/media/outer.txt").status_code == 404
     assert client.get("/media/inner.txt").status_code == 404
     assert body(client.get("/media/outer.txt")) == b"outer"
+
+
+# -- one lookup per request ----------------------------------------------------------
+
+
+def test_headers_and_bytes_match_django_s_static_serve_of_the_same_file(rf, tmp_path):
+    storage = InMemoryStorage(base_url="/m/")
+    storage.save(NAME, ContentFile(DATA))
+    disk = tmp_path / NAME
+    disk.parent.mkdir(parents=True)
+    disk.write_bytes(DATA)
+    modified = storage.get_modified_time(NAME).timestamp()
+    os.utime(disk, (modified, modified))
+    ours = serve(rf.get("/m/" + NAME), NAME, storage=storage)
+    django = static_serve(rf.get("/m/" + NAME), NAME, document_root=str(tmp_path))
+    try:
+        assert body(ours) == b"".join(django.streaming_content) == DATA
+        for header in ("Content-Length", "Last-Modified", "Content-Type"):
+            assert ours[header] == django[header], header
+    finally:
+        django.file_to_stream.close()  # close() would signal request_finished (the database)
+
+
+def test_serving_records_an_access_as_opening_does(rf):
+    storage = InMemoryStorage(base_url="/m/")
+    storage.save(NAME, ContentFile(DATA))
+    before = storage.get_accessed_time(NAME)
+    modified = storage.get_modified_time(NAME)
+    assert body(serve(rf.get("/m/" + NAME), NAME, storage=storage)) == DATA
+    assert storage.get_accessed_time(NAME) > before
+    assert storage.get_modified_time(NAME) == modified  # reading changes no modified time
+
+
+def test_a_subclass_opening_its_own_way_is_served_what_it_opens(rf):
+    class Upper(InMemoryStorage):
+        def _open(self, name, mode="rb"):
+            opened = super()._open(name, mode)
+            return ContentFile(opened.read().upper(), name=name)
+
+    storage = Upper(base_url="/m/")
+    storage.save("a.txt", ContentFile(b"shout"))
+    response = serve(rf.get("/m/a.txt"), "a.txt", storage=storage)
+    assert body(response) == b"SHOUT"
+    assert response["Content-Length"] == "5"
+
+
+@pytest.mark.parametrize("way", ["entries", "public-api"])
+def test_a_storage_over_a_memory_filesystem_is_served_with_its_times(rf, monkeypatch, way):
+    if way == "public-api":
+        monkeypatch.setattr(_entries, "MEMORY_INTERNALS", False)
+    storage = FSStorage(MemoryFS(), base_url="/m/")
+    storage.save("d/x.bin", ContentFile(DATA))
+    response = serve(rf.get("/m/d/x.bin"), "d/x.bin", storage=storage)
+    assert body(response) == DATA
+    modified = storage.get_modified_time("d/x.bin").timestamp()
+    assert response["Last-Modified"] == http_date(modified)
+    with pytest.raises(Http404):
+        serve(rf.get("/m/d"), "d", storage=storage)  # a directory is no file
