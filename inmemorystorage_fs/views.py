@@ -13,6 +13,7 @@ The body is streamed from the stored bytes, which are not copied whole.
 
 from __future__ import annotations
 
+import errno
 import mimetypes
 import re
 from collections.abc import Iterator
@@ -64,6 +65,10 @@ def swap_advice(alias: str) -> str:
     )
 
 
+#: The errors that mean: no file by that name to serve (404); any other OSError is raised.
+_NOT_A_FILE = frozenset({errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG})
+
+
 def serve(
     request: HttpRequest, path: str, alias: str = "default", storage: Storage | None = None
 ) -> HttpResponseBase:
@@ -82,7 +87,11 @@ def serve(
         check_in_memory(storage, "the storage given")
     try:
         data, modified = _stored(storage, path)
-    except (OSError, SuspiciousFileOperation, ValueError):
+    except OSError as exc:
+        if exc.errno not in _NOT_A_FILE:
+            raise  # a failing read (EIO, EACCES...) is a 500, as static.serve's open() gives
+        raise Http404(f"{path!r} is not a file of the storage") from None
+    except (SuspiciousFileOperation, ValueError):
         raise Http404(f"{path!r} is not a file of the storage") from None
     etag = f'"{len(data):x}-{int(modified * 1_000_000):x}"'
     if _not_modified(request, etag, modified):

@@ -1,5 +1,6 @@
 """The operations record: what a view and a model did to the storages, and asserting on it."""
 
+import errno
 import io
 import json
 import pickle
@@ -242,3 +243,21 @@ def test_a_recording_storage_pickles_without_its_record() -> None:
     with pytest.raises(RecordingOff):
         copy.operations  # noqa: B018
     assert isinstance(copy.open("a.txt").file, io.BytesIO)  # no watched handle
+
+
+def test_a_file_served_by_the_package_s_view_is_recorded_as_read_and_its_faults_answer(
+    client, inmemory_operations, inmemory_storage
+):  # type: ignore[no-untyped-def]
+    # views.serve reads a plain storage in one tree lookup; a watched one goes
+    # through open(), so the served read is in the record and a fault reaches it.
+    name = upload(client)
+    response = client.get(f"/media/{name}")
+    assert b"".join(response.streaming_content) == b"quarterly figures"
+    reads = inmemory_operations.matching("read", name)
+    assert [o.bytes for o in reads] == [17]
+    # As static.serve's open() would on a disk: the I/O error is raised (a 500), not a 404.
+    with inmemory_storage.fail_on("open", name):
+        with pytest.raises(OSError) as raised:
+            client.get(f"/media/{name}")
+    assert raised.value.errno == errno.EIO
+    assert client.get("/media/documents/missing.txt").status_code == 404
