@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import errno
 import os
+from types import TracebackType
+from typing import Protocol
 
 from django.core.exceptions import SuspiciousFileOperation
 
@@ -20,6 +22,7 @@ __all__ = [
     "NameTaken",
     "NameTooLong",
     "PathDoesNotExist",
+    "Translate",
     "file_exists",
     "file_in_path",
     "is_a_directory",
@@ -27,6 +30,7 @@ __all__ = [
     "no_space",
     "not_found",
     "os_error",
+    "translate",
 ]
 
 
@@ -151,3 +155,43 @@ def os_error(
         # A real disk's own error (ENAMETOOLONG, EROFS, ...) says more than EIO.
         return _error(OSError, original.errno, name)
     return OSError(errno.EIO, str(exc), name)
+
+
+class InTheWay(Protocol):
+    """What ``Translate`` asks a tree when a name's parent may be a file."""
+
+    def through_file(self, name: str) -> bool: ...
+
+    def in_the_way(self, name: str) -> OSError: ...
+
+
+class Translate:
+    """Turn an ``fs`` error raised in the block into the built-in one for *name*."""
+
+    __slots__ = ("name", "tree")
+
+    def __init__(self, tree: InTheWay | None, name: str) -> None:
+        self.tree = tree
+        self.name = name
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # IllegalBackReference (a name climbing out with "..") is a ValueError.
+        if isinstance(exc, (errors.FSError, errors.IllegalBackReference)):
+            through = (
+                self.tree is not None
+                and isinstance(exc, errors.ResourceNotFound)
+                and self.tree.through_file(self.name)
+            )
+            if self.tree is not None and (through or isinstance(exc, errors.DirectoryExpected)):
+                raise self.tree.in_the_way(self.name) from None
+            raise os_error(exc, self.name, through) from None
+
+
+def translate(shown: str) -> Translate:
+    """Return a context manager turning ``fs`` errors into built-in ones naming *shown*."""
+    return Translate(None, shown)

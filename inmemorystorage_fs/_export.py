@@ -14,11 +14,12 @@ from typing import IO, Any, NamedTuple
 
 from django.core.exceptions import SuspiciousFileOperation
 
+from ._errors import translate
 from ._fs import FS, MemoryFS, copy_fs, parse_fs_url
 from ._limits import Reserved, byte_count_problem, reserve
 from ._names import normalize_name
 from ._snapshot import restore_snapshot, take_snapshot
-from ._tree import Tree, open_folder, open_url, translate
+from ._tree import Tree, open_folder, open_url
 
 __all__ = ["LOAD_LIMIT", "LOAD_LIMIT_NAME", "draw", "export", "export_each", "load", "load_limit"]
 

@@ -25,6 +25,7 @@ __all__ = [
     "RECORD_INI",
     "SEED_INI",
     "STRICT_INI",
+    "add_options",
     "check_bool_ini",
     "check_orphans_ini",
     "configured",
@@ -182,3 +183,88 @@ def rooted(config: pytest.Config, options: dict[str, Any]) -> dict[str, Any]:
     if options.get("seed") is not None:
         options["seed"] = _from_rootdir(config, options["seed"], "the seed option")
     return options
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Add the plugin's command-line options and ini keys to *parser*."""
+    group = parser.getgroup("inmemorystorage", "inmemorystorage_fs")
+    group.addoption(
+        "--inmemorystorage-autouse",
+        action="store_true",
+        default=False,
+        help="Give every test a fresh in-memory default storage (as if it used the "
+        "inmemory_storage fixture).",
+    )
+    group.addoption(
+        "--inmemorystorage-dump",
+        metavar="DIR",
+        default=None,
+        help=f"Export each failed test's files to DIR/<test id>/ (default: ${DUMP_DIR_ENV}).",
+    )
+    group.addoption(
+        "--inmemorystorage-strict",
+        action="store_true",
+        default=False,
+        help="Fail a test that writes to a storage that is not in memory.",
+    )
+    group.addoption(
+        "--inmemorystorage-orphans",
+        choices=("warn", "error"),
+        default=None,
+        help="Warn of, or fail, a test whose files no row references at its end "
+        "(orphans=warn|error for every fresh storage).",
+    )
+    group.addoption(
+        "--inmemorystorage-all",
+        action="store_true",
+        default=False,
+        help="Put every STORAGES alias (but staticfiles) and every model FileField's "
+        "storage in memory.",
+    )
+    parser.addini(
+        ALIASES_INI,
+        type="args",
+        default=[],
+        help="STORAGES aliases each test gets in memory (space-separated), or __all__.",
+    )
+    parser.addini(
+        FIELDS_INI, type="bool", default=False, help="Put model FileFields' storages in memory."
+    )
+    parser.addini(
+        STRICT_INI, type="bool", default=False, help="Fail tests that write to a real storage."
+    )
+    parser.addini(
+        SEED_INI,
+        default="",
+        help="A folder or FS URL (relative to the rootdir) whose files each test starts with.",
+    )
+    parser.addini(
+        OPTIONS_INI,
+        type="args",
+        default=[],
+        help="InMemoryStorage options of every storage a test gets, as key=value pairs "
+        "(max_size=1000000 alternative_names=counter).",
+    )
+    parser.addini(
+        ORPHANS_INI,
+        default="",
+        help="warn or error: check each test's new files for ones no row references.",
+    )
+    parser.addini(
+        ORPHANS_IGNORE_INI,
+        type="args",
+        default=[],
+        help="Glob patterns of files the orphans check never reports (space-separated).",
+    )
+    parser.addini(
+        RECORD_INI,
+        type="bool",
+        default=False,
+        help="Make every storage of each test record its operations.",
+    )
+    parser.addini(
+        AUTOUSE_INI,
+        type="bool",
+        default=False,
+        help="Give every test a fresh in-memory default storage.",
+    )

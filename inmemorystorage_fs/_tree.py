@@ -15,11 +15,10 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import IO, Any
 
 from ._changes import changes_of
-from ._errors import file_in_path, is_a_directory, name_taken, os_error
+from ._errors import Translate, file_in_path, is_a_directory, name_taken, translate
 from ._fs import FS, OSFS, OpenerError, errors, open_fs
 from ._handle import Handle, Limit, Lock, Snapshot, buffered
 from ._metadata import Metadata, drop_under, remember, stored_at
@@ -32,7 +31,6 @@ __all__ = [
     "Tree",
     "open_folder",
     "open_url",
-    "translate",
 ]
 
 #: A concurrent delete can take a new file's parent directories between their
@@ -72,38 +70,6 @@ class Staged:
         return chunks
 
 
-class _Translate:
-    """Turn an ``fs`` error raised in the block into the built-in one for *name*."""
-
-    __slots__ = ("name", "tree")
-
-    def __init__(self, tree: Tree | None, name: str) -> None:
-        self.tree = tree
-        self.name = name
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        # IllegalBackReference (a name climbing out with "..") is a ValueError.
-        if isinstance(exc, (errors.FSError, errors.IllegalBackReference)):
-            through = (
-                self.tree is not None
-                and isinstance(exc, errors.ResourceNotFound)
-                and self.tree.through_file(self.name)
-            )
-            if self.tree is not None and (through or isinstance(exc, errors.DirectoryExpected)):
-                raise self.tree.in_the_way(self.name) from None
-            raise os_error(exc, self.name, through) from None
-
-
-def translate(shown: str) -> _Translate:
-    """Return a context manager turning ``fs`` errors into built-in ones naming *shown*."""
-    return _Translate(None, shown)
-
-
 def open_url(url: str, *, writeable: bool = False, create: bool = False) -> FS:
     """Open the FS URL *url*; raise ``ValueError`` if no opener knows it."""
     try:
@@ -135,9 +101,9 @@ class Tree:
         """Return the filesystem path of the storage name *name*."""
         return f"{self.root}/{name}" if name else self.root or "/"
 
-    def errors(self, name: str) -> _Translate:
+    def errors(self, name: str) -> Translate:
         """Return a context manager translating ``fs`` errors about *name*."""
-        return _Translate(self, name)
+        return Translate(self, name)
 
     def through_file(self, name: str) -> bool:
         """Return True if a file stands where a directory above *name* should be."""
