@@ -37,7 +37,8 @@ class PicklesOptions:
             if isinstance(value, cached_property)
         }
         # Cached values follow the settings where the storage is unpickled.
-        skip = cached | {"_lock", "_opened_fs"}
+        # _twin: a replacement's copy of its original, made again on first use.
+        skip = cached | {"_lock", "_opened_fs", "_twin"}
         return {key: value for key, value in self.__dict__.items() if key not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -35,6 +35,7 @@ from django.utils.module_loading import import_string
 
 from ._fields import Signature, file_fields, signature
 from ._fields import label as field_label
+from ._profiles import family_of, replacement_options
 from ._scope_options import ALL, RESERVED, TestingOptions, split_options, storage_option_names
 from .storage import InMemoryStorage, is_in_memory
 
@@ -144,6 +145,7 @@ class Swap:
         )
         if "location" not in kwargs and not on_disk and backend is not None:
             kwargs["location"] = self._remote_location(alias)
+        kwargs.update(self._behaviour(backend, options))
         own = self.storage_options if alias == "default" else {}
         return self._new(InMemoryStorage, kwargs, own)
 
@@ -175,7 +177,23 @@ class Swap:
         base_url = _text(getattr(original, "base_url", None))
         if base_url is not None:
             kwargs["base_url"] = base_url
+        if not isinstance(original, InMemoryStorage):
+            kwargs.update(replacement_options(original, _REMOTE_ROOT))
         return self._new(InMemoryStorage, kwargs)
+
+    @staticmethod
+    def _behaviour(backend: object, options: dict[str, Any]) -> dict[str, Any]:
+        """Return the options that make an alias's replacement behave like its *backend*."""
+        if not isinstance(backend, type) or issubclass(backend, InMemoryStorage):
+            return {}
+        if family_of(backend) is None:
+            return {}  # unknown: never built here, its constructor may reach out
+        try:
+            # Known backends build offline (their clients are made on first use).
+            original = backend(**options)
+        except Exception:
+            return {}  # settings it cannot build with: today's behaviour
+        return replacement_options(original, _REMOTE_ROOT)
 
     def _remote_location(self, label: str) -> str:
         self._remote += 1

@@ -21,6 +21,7 @@ from django.utils.deconstruct import deconstructible
 
 from . import _export, _persist
 from ._assertions import StorageAssertions
+from ._cloud import BehavesLike
 from ._entries import tree_class
 from ._errors import FileInPathError, NameTaken, PathDoesNotExist
 from ._files import LegacyTimes, StorageFile, chunks_of, size_hint
@@ -210,8 +211,12 @@ class FSStorage(
                 if not self._allow_overwrite:
                     available = self.get_available_name(rel, max_length=max_length)
                     validate_file_name(available, allow_relative_path=True)
-                    rel = normalize_name(available, self._anchor)
-                    continue
+                    available = normalize_name(available, self._anchor)
+                    if available != rel:
+                        rel = available
+                        continue
+                    # The naming hooks kept the taken name: they overwrite (S3's
+                    # file_overwrite), as the backend's upload then does.
                 self._tree.replace(rel, staged)
             break
         if hasattr(content, "temporary_file_path"):
@@ -311,8 +316,13 @@ LOCATION_CACHES = ("base_location", "location", "_anchor", "_tree")
 
 
 @deconstructible(path="inmemorystorage_fs.InMemoryStorage")
-class InMemoryStorage(PicklesFiles, FSStorage):
-    """A storage keeping files in memory: its own MemoryFS, or a view of the process's."""
+class InMemoryStorage(PicklesFiles, BehavesLike, FSStorage):
+    """A storage keeping files in memory: its own MemoryFS, or a view of the process's.
+
+    With *behave_like* (a storage instance: S3Storage, GoogleCloudStorage,
+    AzureStorage, SFTPStorage, FileSystemStorage), it keeps that backend's
+    overwrite rule, URL shape, signing and ``url()`` keywords (``_cloud``).
+    """
 
     _cached_by_setting: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "MEDIA_URL": ("base_url",),
@@ -328,14 +338,23 @@ class InMemoryStorage(PicklesFiles, FSStorage):
         base_url: str | None = None,
         file_permissions_mode: Any = None,
         directory_permissions_mode: Any = None,
-        allow_overwrite: bool = False,
+        allow_overwrite: bool | None = None,
         persist: bool | None = None,
         max_size: int | None = None,
         alternative_names: str = "random",
+        querystring_auth: bool | None = None,
+        querystring_expire: int | None = None,
+        behave_like: object = None,
         **unknown: Any,
     ) -> None:
         reject_unknown(self, unknown)
         check_memory_options(location, persist)
+        self._behave(behave_like, querystring_auth, querystring_expire)
+        profile = self.behaves_like
+        if allow_overwrite is None:
+            allow_overwrite = profile is not None and profile.overwrite
+        if base_url is None and profile is not None:
+            base_url = profile.base_url
         self._location = location
         # Memory has no permission bits: kept as given, as Django's storages keep them.
         self._file_permissions_mode = file_permissions_mode

@@ -7,6 +7,8 @@ reading from a storage instead of a folder: GET and HEAD, ``Content-Type``,
 an invalid one is ignored, as RFC 9110 says), and 404 for a missing name,
 a directory or a name that leaves the storage.
 The body is streamed from the stored bytes, which are not copied whole.
+Signed URLs are checked (403 when tampered, expired or missing where the
+storage signs), and a URL signed for PUT stores the request's body (``_access``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from django.http import (
 )
 from django.utils.http import http_date, parse_http_date_safe
 
+from . import _access
+from ._signing import Verdict
 from .storage import is_in_memory
 
 __all__ = ["check_in_memory", "serve", "swap_advice"]
@@ -65,8 +69,8 @@ def serve(
     request: HttpRequest, path: str, alias: str = "default", storage: Storage | None = None
 ) -> HttpResponseBase:
     """Answer *request* with the file *path* of the storage *alias* (or *storage*)."""
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if request.method not in ("GET", "HEAD", "PUT"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "PUT"])
     if storage is None:
         storage = storages[alias]  # now, at the request: a test's swap is the one served
         if not is_in_memory(storage):
@@ -77,13 +81,19 @@ def serve(
             )
     else:
         check_in_memory(storage, "the storage given")
+    signed = _access.verdict(storage, request, path)
+    refused = _access.refusal(storage, request, signed)
+    if refused is not None:
+        return refused
+    if request.method == "PUT":
+        return _upload(request, path, storage)
     try:
         with storage.open(path, "rb") as handle:
             data: bytes = handle.read()  # the stored bytes themselves, not a copy
         modified = storage.get_modified_time(path).timestamp()
     except (OSError, SuspiciousFileOperation, ValueError):
         raise Http404(f"{path!r} is not a file of the storage") from None
-    etag = f'"{len(data):x}-{int(modified * 1_000_000):x}"'
+    etag = _etag(len(data), modified)
     if _not_modified(request, etag, modified):
         response: HttpResponseBase = HttpResponseNotModified()
         response.headers["ETag"] = etag
@@ -112,7 +122,37 @@ def serve(
         response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
     if encoding:
         response.headers["Content-Encoding"] = encoding
+    if signed is Verdict.SIGNED:
+        for header, value in _access.override_headers(request).items():
+            response.headers[header] = value
     return response
+
+
+# Stored files are written by signed PUTs, as to a bucket: no CSRF token is involved.
+serve.csrf_exempt = True  # type: ignore[attr-defined]
+
+
+def _upload(request: HttpRequest, path: str, storage: Storage) -> HttpResponseBase:
+    """Store the body of a signed PUT as *path*, by the storage's overwrite rule."""
+    try:
+        if storage.exists(path) and storage.get_available_name(path) != path:
+            return HttpResponse(
+                f"BlobAlreadyExists: {path!r} is taken and this storage does not overwrite.",
+                status=409,
+                content_type="text/plain",
+            )
+        name = storage.save(path, _access.RequestBody(request, path))
+        size, modified = storage.size(name), storage.get_modified_time(name).timestamp()
+    except (SuspiciousFileOperation, ValueError):
+        raise Http404(f"{path!r} is not a name in the storage") from None
+    response = HttpResponse(status=200)
+    response.headers["ETag"] = _etag(size, modified)
+    return response
+
+
+def _etag(size: int, modified: float) -> str:
+    """Return the ETag of a file of *size* bytes last written at *modified*."""
+    return f'"{size:x}-{int(modified * 1_000_000):x}"'
 
 
 def _class_path(storage: object) -> str:

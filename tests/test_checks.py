@@ -143,7 +143,8 @@ def test_an_unknown_option_s_hint_guesses_the_option_meant():
         (found,) = check_settings()
     assert found.hint == (
         "Did you mean 'base_url'? Use one of: allow_overwrite, alternative_names, base_url, "
-        "directory_permissions_mode, file_permissions_mode, location, max_size, persist."
+        "behave_like, directory_permissions_mode, file_permissions_mode, location, max_size, "
+        "persist, querystring_auth, querystring_expire."
     )
 
 

@@ -557,8 +557,9 @@ def test_bad_storages_settings_and_a_misspelt_alias_stop_the_run_before_any_test
         "ERROR: inmemorystorage_fs: fix these settings before the tests run:",
         "  STORAGES['default']['OPTIONS'] has the option 'base_ulr', which InMemoryStorage "
         "does not take. Did you mean 'base_url'? Use one of: allow_overwrite, "
-        "alternative_names, base_url, directory_permissions_mode, file_permissions_mode, "
-        "location, max_size, persist. (inmemorystorage_fs.E002)",
+        "alternative_names, base_url, behave_like, directory_permissions_mode, "
+        "file_permissions_mode, location, max_size, persist, querystring_auth, "
+        "querystring_expire. (inmemorystorage_fs.E002)",
         "  STORAGES['private'] has the key 'OPTION', which Django ignores. Did you mean "
         "'OPTIONS'? Use one of: BACKEND, OPTIONS. (inmemorystorage_fs.E011)",
         "  inmemorystorage_aliases = default privte: 'privte' is not a STORAGES alias. "

@@ -91,7 +91,8 @@ def test_the_ini_options_reach_every_storage_and_the_marker_changes_some(
             "colour=red",
             "The inmemorystorage_options ini option has the option 'colour', which "
             "InMemoryStorage does not take. Use one of: allow_overwrite, alternative_names, "
-            "base_url, directory_permissions_mode, file_permissions_mode, max_size, persist.",
+            "base_url, behave_like, directory_permissions_mode, file_permissions_mode, max_size, "
+            "persist, querystring_auth, querystring_expire.",
         ),
         ("max_size=1 max_size=2", "inmemorystorage_options: 'max_size' is given twice."),
     ],
@@ -140,7 +141,8 @@ def test_bad_options_fail_at_once(options: dict[str, Any], message: str) -> None
             "inmemorystorage_fs.E007",
             "INMEMORYSTORAGE_TESTING: options has the option 'colour', which InMemoryStorage "
             "does not take. Use one of: allow_overwrite, alternative_names, base_url, "
-            "directory_permissions_mode, file_permissions_mode, max_size, persist.",
+            "behave_like, directory_permissions_mode, file_permissions_mode, max_size, persist, "
+            "querystring_auth, querystring_expire.",
         ),
         (
             {"options": {"max_size": "big"}},

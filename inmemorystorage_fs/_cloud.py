@@ -1,0 +1,293 @@
+"""An in-memory storage behaving like a production backend: its URLs, signing and naming.
+
+``InMemoryStorage(behave_like=original)`` takes over what ``_profiles`` reads
+of *original*: whether a name saved again replaces the file, the URL shape,
+signed expiring URLs and ``url()``'s keywords. Its URLs are paths on the test
+site, ``/<host of the real URL>/<key>``, so the test client, the live server
+and a browser fetch them from this package's serving view (see
+docs/howto/cloud-urls.rst). When the original's class defines a naming hook
+of the project's own, the replacement runs that very method (see ``_Twin``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlencode, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+
+from ._names import join_url, normalize_name
+from ._profiles import URL_SIGNATURES, Profile, profile_for, seconds
+from ._signing import Verdict, carries_signature, check, sign
+
+__all__ = ["DEFAULT_EXPIRE", "BehavesLike"]
+
+#: Seconds a signed URL lives unless told: S3's AWS_QUERYSTRING_EXPIRE default.
+DEFAULT_EXPIRE = 3600
+
+# botocore's GetObject: the parameters that go into the query, under these names.
+_S3_QUERY = {
+    "ResponseCacheControl": "response-cache-control",
+    "ResponseContentDisposition": "response-content-disposition",
+    "ResponseContentEncoding": "response-content-encoding",
+    "ResponseContentLanguage": "response-content-language",
+    "ResponseContentType": "response-content-type",
+    "ResponseExpires": "response-expires",
+    "VersionId": "versionId",
+    "PartNumber": "partNumber",
+}
+# ... and those it sends as headers: accepted, and not in a URL.
+_S3_HEADERS = frozenset(
+    "Bucket Key IfMatch IfModifiedSince IfNoneMatch IfUnmodifiedSince Range SSECustomerAlgorithm "
+    "SSECustomerKey SSECustomerKeyMD5 RequestPayer ExpectedBucketOwner ChecksumMode".split()
+)
+# google-cloud-storage's Blob.generate_signed_url() keywords, and those that go into the query.
+_GCS_KEYWORDS = frozenset(
+    "expiration api_access_endpoint method content_md5 content_type response_disposition "
+    "response_type generation headers query_parameters client credentials version "
+    "service_account_email access_token virtual_hosted_style bucket_bound_hostname scheme".split()
+)
+_GCS_QUERY = {
+    "response_disposition": "response-content-disposition",
+    "response_type": "response-content-type",
+    "generation": "generation",
+}
+# azure-storage-blob's generate_blob_sas() keywords that go into the SAS.
+_AZURE_QUERY = {
+    "cache_control": "rscc",
+    "content_disposition": "rscd",
+    "content_encoding": "rsce",
+    "content_language": "rscl",
+    "content_type": "rsct",
+}
+
+
+class BehavesLike:
+    """``url()`` with the original backend's keywords, signed when it signs (a mixin)."""
+
+    base_url: str | None
+    _profile: Profile | None
+    _behave_like: object
+    querystring_auth: bool
+    querystring_expire: int | None
+    # The classes with the original's naming hooks, per (base class, original's class).
+    _naming_classes: ClassVar[dict[tuple[type, type], type]] = {}
+
+    def _behave(
+        self, original: object, querystring_auth: object, querystring_expire: object
+    ) -> None:
+        """Take what *original* promises (None: nothing), then the explicit options."""
+        profile = None if original is None else profile_for(original)
+        if original is not None and profile is None:
+            raise ImproperlyConfigured(
+                f"behave_like={type(original).__module__}.{type(original).__qualname__} is no "
+                "backend this package knows (S3Storage, GoogleCloudStorage, AzureStorage, "
+                "SFTPStorage, FileSystemStorage, or a subclass of one)."
+            )
+        if querystring_auth is not None and not isinstance(querystring_auth, bool):
+            raise ImproperlyConfigured(
+                f"querystring_auth must be True, False or None, not {querystring_auth!r}."
+            )
+        if querystring_expire is not None and (
+            not isinstance(querystring_expire, int)
+            or isinstance(querystring_expire, bool)
+            or querystring_expire <= 0
+        ):
+            raise ImproperlyConfigured(
+                "querystring_expire must be a number of seconds above 0, "
+                f"not {querystring_expire!r}."
+            )
+        self._profile = profile
+        self._behave_like = original
+        self.querystring_auth = (
+            querystring_auth
+            if querystring_auth is not None
+            else bool(profile and profile.querystring_auth)
+        )
+        if querystring_expire is not None:
+            self.querystring_expire = querystring_expire
+        elif profile is not None and profile.family == "azure":
+            self.querystring_expire = profile.querystring_expire  # None: unsigned unless asked
+        else:
+            self.querystring_expire = (profile and profile.querystring_expire) or DEFAULT_EXPIRE
+        if profile is not None and profile.naming_hooks:
+            self.__class__ = self._with_naming(type(self), type(original), profile.naming_hooks)
+        self._twin: Any = None  # made on first use; never pickled
+
+    @property
+    def behaves_like(self) -> Profile | None:
+        """Return what this storage keeps of the backend it behaves like, if any."""
+        return self._profile
+
+    # -- url() ----------------------------------------------------------------
+
+    def url(self, name: str | None, *args: Any, **kwargs: Any) -> str:
+        """Return *name*'s URL: the original backend's keywords, signed when it signs."""
+        profile = self._profile
+        family = profile.family if profile is not None else None
+        try:
+            bound = URL_SIGNATURES[family].bind(name, *args, **kwargs)
+        except TypeError as exc:
+            owner = profile.backend.rpartition(".")[2] if profile else type(self).__name__
+            raise TypeError(f"{owner}.url() {exc}") from None
+        base = super().url(name)  # type: ignore[misc]  # FSStorage's: base_url + the name
+        if name is None or family in ("filesystem", "sftp"):
+            return str(base)
+        arguments = bound.arguments
+        if family == "gcs":
+            return self._gcs_url(name, base, arguments.get("parameters"))
+        if family == "azure":
+            return self._azure_url(name, base, arguments)
+        return self._s3_url(name, base, arguments)
+
+    def _s3_url(self, name: str, base: str, arguments: Mapping[str, Any]) -> str:
+        raw = self._profile is not None and self._profile.raw_parameters
+        params = dict(arguments.get("parameters") or {})
+        query = list(params.items()) if raw else _s3_query(params)
+        expire = arguments.get("expire")
+        expire = self.querystring_expire if expire is None else expire
+        method = str(arguments.get("http_method") or "GET").upper()
+        if not self.querystring_auth:
+            return _with_query(base, query)
+        return self._signed(name, base, method, seconds(expire), query)
+
+    def _gcs_url(self, name: str, base: str, parameters: Any) -> str:
+        if not self.querystring_auth:
+            return base  # gcloud.py: "return blob.public_url", parameters unused
+        params = dict(parameters or {})
+        for key in params:
+            if key not in _GCS_KEYWORDS:
+                raise TypeError(
+                    f"Blob.generate_signed_url() got an unexpected keyword argument {key!r}"
+                )
+        expiration = params.get("expiration") or self.querystring_expire
+        if isinstance(expiration, datetime):
+            aware = expiration if expiration.tzinfo else expiration.replace(tzinfo=timezone.utc)
+            expiration = timedelta(seconds=aware.timestamp() - time.time())
+        query = [
+            (_GCS_QUERY[key], str(value)) for key, value in params.items() if key in _GCS_QUERY
+        ]
+        query += list(dict(params.get("query_parameters") or {}).items())
+        method = str(params.get("method") or "GET").upper()
+        return self._signed(name, base, method, seconds(expiration), query)
+
+    def _azure_url(self, name: str, base: str, arguments: Mapping[str, Any]) -> str:
+        expire = arguments.get("expire")
+        expire = self.querystring_expire if expire is None else expire
+        if not expire and not self.querystring_auth:
+            return base  # azure_storage.py: "if expire:" a SAS, else the bare blob URL
+        params = dict(arguments.get("parameters") or {})
+        query = [
+            (_AZURE_QUERY[key], str(value)) for key, value in params.items() if key in _AZURE_QUERY
+        ]
+        mode = str(arguments.get("mode") or "r")
+        return self._signed(name, base, mode, seconds(expire or DEFAULT_EXPIRE), query)
+
+    def _signed(
+        self, name: str, base: str, method: str, expire: int, query: list[tuple[str, str]]
+    ) -> str:
+        style = self._profile.style if self._profile is not None else "s3v4"
+        signed = sign(style, method, self._signed_path(name), expire, query)
+        return _with_query(base, signed)
+
+    def _signed_path(self, name: str) -> str:
+        """Return the URL path, decoded, that a signature of *name* covers."""
+        base_url = self.base_url or "/"
+        return unquote(urlsplit(join_url(base_url, normalize_name(name))).path)
+
+    def verify_url(self, method: str, name: str, query: Mapping[str, list[str]]) -> Verdict:
+        """Return what the query string *query* of a *method* request for *name* proves."""
+        style = self._profile.style if self._profile is not None else "s3v4"
+        if not carries_signature(style, query):
+            return Verdict.UNSIGNED  # before the name is read: an unusable one is a 404
+        try:
+            path = self._signed_path(name)
+        except (ValueError, SuspiciousFileOperation):
+            return Verdict.FORBIDDEN  # no URL of this storage names it: never signed
+        return check(style, method, path, query)
+
+    # -- the original's own naming hooks ------------------------------------------
+
+    @classmethod
+    def _with_naming(cls, base: type, original: type, hooks: tuple[str, ...]) -> type:
+        """Return *base* with *original*'s naming *hooks*, run by ``_Twin``."""
+        key = (base, original)
+        made = cls._naming_classes.get(key)
+        if made is None:
+            namespace: dict[str, Any] = {hook: _delegate(hook) for hook in hooks}
+            namespace["__reduce__"] = lambda self: (_rebuild, (base, self.__getstate__()))
+            namespace["__module__"] = base.__module__
+            name = f"{base.__name__}As{original.__name__}"
+            made = cls._naming_classes.setdefault(key, type(name, (base,), namespace))
+        return made
+
+    def _naming_twin(self) -> Any:
+        """Return the original's copy whose file questions this storage answers."""
+        # Two threads racing here make two equal twins: either one answers the same.
+        twin: Any = self.__dict__.get("_twin")
+        if twin is None:
+            original = self._behave_like
+            twin_class = type(type(original).__name__, (_Twin, type(original)), {})
+            twin = object.__new__(twin_class)
+            twin.__dict__.update(original.__dict__)
+            twin._replacement = self
+            self._twin = twin
+        return twin
+
+
+class _Twin:
+    """Put before the original's class: its naming hooks run as written, on this memory.
+
+    ``super()`` inside them reaches the backend's own hook (S3's
+    ``file_overwrite`` rule, Django's random suffix); every file question they
+    ask goes to the replacement, never to the network or the disk.
+    """
+
+    _replacement: Any
+
+    def exists(self, name: str) -> bool:
+        return bool(self._replacement.exists(name))
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        return self._replacement.listdir(path)  # type: ignore[no-any-return]
+
+    def size(self, name: str) -> int:
+        return int(self._replacement.size(name))
+
+
+def _delegate(hook: str) -> Any:
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._naming_twin(), hook)(*args, **kwargs)
+
+    run.__name__ = hook
+    return run
+
+
+def _rebuild(base: Any, state: dict[str, Any]) -> Any:
+    """Unpickle a storage running its original's naming hooks."""
+    storage = base.__new__(base)
+    storage.__setstate__(state)
+    original = state["_behave_like"]
+    storage.__class__ = BehavesLike._with_naming(
+        base, type(original), storage._profile.naming_hooks
+    )
+    return storage
+
+
+def _s3_query(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return GetObject *params* as botocore puts them in a presigned URL's query."""
+    query = []
+    for key, value in params.items():
+        if key in _S3_QUERY:
+            query.append((_S3_QUERY[key], str(value)))
+        elif key not in _S3_HEADERS:
+            known = ", ".join(sorted([*_S3_QUERY, *_S3_HEADERS]))
+            raise ValueError(f'Unknown parameter in input: "{key}", must be one of: {known}')
+    return query
+
+
+def _with_query(base: str, query: list[tuple[str, str]]) -> str:
+    return f"{base}?{urlencode(query)}" if query else base

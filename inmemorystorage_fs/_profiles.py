@@ -1,0 +1,298 @@
+"""What a replacement keeps of the storage it replaces: one profile per backend family.
+
+``profile_for(original)`` reads the original *instance* (its class, by the
+dotted names of its MRO, so django-storages is never imported here, and its
+attributes, which its constructor filled from its kwargs and settings) and
+returns a ``Profile``, or None for a backend this module does not know:
+its replacement keeps today's behaviour. Each family follows its
+django-storages 1.14 source, quoted where it is read.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from ._signing import Style
+
+__all__ = [
+    "NAMING_HOOKS",
+    "Family",
+    "Profile",
+    "family_of",
+    "naming_overrides",
+    "profile_for",
+    "replacement_options",
+]
+
+Family = Literal["s3", "gcs", "azure", "sftp", "filesystem"]
+
+# The classes each family is recognised by, anywhere in the original's MRO.
+_FAMILIES: dict[str, Family] = {
+    "storages.backends.s3.S3Storage": "s3",
+    "storages.backends.gcloud.GoogleCloudStorage": "gcs",
+    "storages.backends.azure_storage.AzureStorage": "azure",
+    "storages.backends.sftpstorage.SFTPStorage": "sftp",
+    "django.core.files.storage.filesystem.FileSystemStorage": "filesystem",
+    "django.core.files.storage.memory.InMemoryStorage": "filesystem",
+}
+#: Django's naming hooks: a class of the project's own that defines one keeps it.
+NAMING_HOOKS = (
+    "get_valid_name",
+    "get_alternative_name",
+    "get_available_name",
+    "generate_filename",
+)
+# Where the libraries' own hooks live: theirs are what the profile already keeps.
+_LIBRARIES = ("django.", "storages.", "inmemorystorage_fs.")
+
+
+# The url() signature of each family, read from its backend; the replacement's
+# url() binds its arguments to it, so a keyword the backend lacks is a TypeError.
+def _s3_url(
+    name: str, parameters: Any = None, expire: Any = None, http_method: Any = None
+) -> None:
+    """storages/backends/s3.py:
+
+    ``def url(self, name, parameters=None, expire=None, http_method=None)``
+    """
+
+
+def _gcs_url(name: str, parameters: Any = None) -> None:
+    """storages/backends/gcloud.py: ``def url(self, name, parameters=None)``."""
+
+
+def _azure_url(name: str, expire: Any = None, parameters: Any = None, mode: Any = "r") -> None:
+    """storages/backends/azure_storage.py:
+
+    ``def url(self, name, expire=None, parameters=None, mode="r")``
+    """
+
+
+def _django_url(name: str) -> None:
+    """Django's ``Storage.url(self, name)``; sftpstorage.py's ``def url(self, name)``."""
+
+
+URL_SIGNATURES: dict[Family | None, inspect.Signature] = {
+    "s3": inspect.signature(_s3_url),
+    "gcs": inspect.signature(_gcs_url),
+    "azure": inspect.signature(_azure_url),
+    "sftp": inspect.signature(_django_url),
+    "filesystem": inspect.signature(_django_url),
+    None: inspect.signature(_s3_url),  # a storage of this package's own speaks S3's url()
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a replacement keeps of its original."""
+
+    family: Family
+    backend: str  # the original's class, dotted: "storages.backends.s3.S3Storage"
+    overwrite: bool  # a name saved again replaces the file
+    querystring_auth: bool  # url() signs by default
+    querystring_expire: int | None  # seconds a signed URL lives; None: Azure's "unsigned"
+    style: Style  # how the signed query is written
+    #: The URL path before the name: "/<host of the real URL>/<its key prefix>/"
+    #: for a bucket, None to keep the original's base_url (filesystem, SFTP).
+    base_url: str | None
+    #: url()'s *parameters* go into the query as given (S3 on a custom domain),
+    #: rather than as the backend's service maps them.
+    raw_parameters: bool = False
+    #: The naming hooks the original's class has of its own (see ``NAMING_HOOKS``).
+    naming_hooks: tuple[str, ...] = ()
+
+    @property
+    def url_signature(self) -> inspect.Signature:
+        return URL_SIGNATURES[self.family]
+
+    @property
+    def key_root(self) -> str | None:
+        """Return where in a bucket's namespace the files live ("host/bucket/prefix"), if any."""
+        return None if self.base_url is None else self.base_url.strip("/")
+
+
+def family_of(cls: type) -> Family | None:
+    """Return the backend family of the storage class *cls*, or None if it has no profile."""
+    for klass in cls.__mro__:
+        family = _FAMILIES.get(f"{klass.__module__}.{klass.__qualname__}")
+        if family is not None:
+            return family
+    return None
+
+
+def naming_overrides(cls: type) -> tuple[str, ...]:
+    """Return the naming hooks that a class of the project's own in *cls*'s MRO defines."""
+    hooks = []
+    for hook in NAMING_HOOKS:
+        for klass in cls.__mro__:
+            if hook in vars(klass):
+                if not klass.__module__.startswith(_LIBRARIES):
+                    hooks.append(hook)
+                break
+    return tuple(hooks)
+
+
+def profile_for(original: object) -> Profile | None:
+    """Return the profile of the storage *original*, or None if its backend is unknown."""
+    cls = type(original)
+    family = family_of(cls)
+    if family is None:
+        return None
+    backend = f"{cls.__module__}.{cls.__qualname__}"
+    hooks = naming_overrides(cls)
+    read = _READERS[family]
+    return read(original, backend, hooks)
+
+
+def replacement_options(original: object, remote_root: str) -> dict[str, Any]:
+    """Return the ``InMemoryStorage`` options of a replacement that behaves like *original*.
+
+    A bucket's files live at ``<remote_root>/<host>/<bucket>/<location>``, so
+    replacements of one bucket share files, as the bucket does. Unknown
+    backends: no options, today's behaviour.
+    """
+    profile = profile_for(original)
+    if profile is None:
+        return {}
+    options: dict[str, Any] = {"behave_like": original}
+    if profile.key_root:
+        options["location"] = f"{remote_root}/{profile.key_root}"
+    return options
+
+
+def _attr(original: object, name: str, default: Any = None) -> Any:
+    return getattr(original, name, default)
+
+
+def _prefix(location: object) -> str:
+    """Return a bucket location ("media/", "") as the path segment it adds ("media", "")."""
+    return str(location or "").strip("/")
+
+
+def _base(*segments: str) -> str:
+    return "/" + "".join(f"{segment}/" for segment in segments if segment)
+
+
+def _netloc_and_path(url: str) -> str:
+    parts = urlsplit(url if "//" in url else f"//{url}")
+    return (parts.netloc + parts.path).rstrip("/")
+
+
+def _s3(original: object, backend: str, hooks: tuple[str, ...]) -> Profile:
+    # get_default_settings(): "file_overwrite": setting("AWS_S3_FILE_OVERWRITE", True),
+    # "querystring_auth": setting("AWS_QUERYSTRING_AUTH", True),
+    # "querystring_expire": setting("AWS_QUERYSTRING_EXPIRE", 3600),
+    # "location": setting("AWS_LOCATION", ""), "custom_domain": setting("AWS_S3_CUSTOM_DOMAIN")
+    custom_domain = _attr(original, "custom_domain")
+    signs = bool(_attr(original, "querystring_auth", True))
+    if custom_domain:
+        # url(): "{}//{}/{}{}".format(self.url_protocol, self.custom_domain,
+        # filepath_to_uri(name), ...); signed only "if self.querystring_auth and
+        # self.cloudfront_signer", by CloudFront (Expires, Signature, Key-Pair-Id).
+        host = _netloc_and_path(str(custom_domain))
+        signs = signs and _attr(original, "cloudfront_signer") is not None
+        style: Style = "cloudfront"
+    else:
+        # botocore's presigned URL: path style, "https://s3.amazonaws.com/<bucket>/<key>"
+        # (or the endpoint_url's host), its query by the signature version.
+        endpoint = _attr(original, "endpoint_url")
+        host = _netloc_and_path(str(endpoint)) if endpoint else "s3.amazonaws.com"
+        host = f"{host}/{_attr(original, 'bucket_name') or 'bucket'}"
+        style = "s3v4" if _attr(original, "signature_version") == "s3v4" else "s3v2"
+    return Profile(
+        family="s3",
+        backend=backend,
+        overwrite=bool(_attr(original, "file_overwrite", True)),
+        querystring_auth=signs,
+        querystring_expire=int(_attr(original, "querystring_expire", 3600)),
+        style=style,
+        base_url=_base(host, _prefix(_attr(original, "location"))),
+        raw_parameters=bool(custom_domain),
+        naming_hooks=hooks,
+    )
+
+
+def _gcs(original: object, backend: str, hooks: tuple[str, ...]) -> Profile:
+    # get_default_settings(): "file_overwrite": setting("GS_FILE_OVERWRITE", True),
+    # "querystring_auth": setting("GS_QUERYSTRING_AUTH", True),
+    # "expiration": setting("GS_EXPIRATION", timedelta(seconds=86400)),
+    # "custom_endpoint": setting("GS_CUSTOM_ENDPOINT", None),
+    # "location": setting("GS_LOCATION", "")
+    # url(): no_signed_url = (blob_params.get("acl", self.default_acl) == "publicRead"
+    #        or not self.querystring_auth); unsigned: blob.public_url
+    #        ("https://storage.googleapis.com/<bucket>/<name>") or
+    #        "{storage_base_url}/{quoted_name}" with the custom endpoint.
+    endpoint = _attr(original, "custom_endpoint")
+    if endpoint:
+        host = _netloc_and_path(str(endpoint))
+    else:
+        host = f"storage.googleapis.com/{_attr(original, 'bucket_name') or 'bucket'}"
+    public = _attr(original, "default_acl") == "publicRead"
+    return Profile(
+        family="gcs",
+        backend=backend,
+        overwrite=bool(_attr(original, "file_overwrite", True)),
+        querystring_auth=bool(_attr(original, "querystring_auth", True)) and not public,
+        querystring_expire=seconds(_attr(original, "expiration", 86400)),
+        style="gcs",
+        base_url=_base(host, _prefix(_attr(original, "location"))),
+        naming_hooks=hooks,
+    )
+
+
+def _azure(original: object, backend: str, hooks: tuple[str, ...]) -> Profile:
+    # get_default_settings(): "overwrite_files": setting("AZURE_OVERWRITE_FILES", False),
+    # "expiration_secs": setting("AZURE_URL_EXPIRATION_SECS"),
+    # "location": setting("AZURE_LOCATION", ""),
+    # "custom_domain": setting("AZURE_CUSTOM_DOMAIN"),
+    # "endpoint_suffix": setting("AZURE_ENDPOINT_SUFFIX", "core.windows.net")
+    # url(): "if expire is None: expire = self.expiration_secs"; "if expire:" a SAS
+    # (se, sp, sv, sr, sig); the blob URL "<account>.blob.<suffix>/<container>/<name>",
+    # its netloc replaced by the custom domain.
+    account = _attr(original, "account_name") or "account"
+    suffix = _attr(original, "endpoint_suffix") or "core.windows.net"
+    host = _attr(original, "custom_domain") or f"{account}.blob.{suffix}"
+    expire = _attr(original, "expiration_secs")
+    return Profile(
+        family="azure",
+        backend=backend,
+        overwrite=bool(_attr(original, "overwrite_files", False)),
+        querystring_auth=bool(expire),
+        querystring_expire=int(expire) if expire else None,
+        style="azure",
+        base_url=_base(
+            host,
+            str(_attr(original, "azure_container") or ""),
+            _prefix(_attr(original, "location")),
+        ),
+        naming_hooks=hooks,
+    )
+
+
+def _sftp(original: object, backend: str, hooks: tuple[str, ...]) -> Profile:
+    # No file_overwrite: Django's get_available_name (a random suffix).
+    # url(): urljoin(self.base_url, name);
+    # "base_url": setting("SFTP_BASE_URL") or setting("MEDIA_URL")
+    return Profile("sftp", backend, False, False, None, "s3v4", None, naming_hooks=hooks)
+
+
+def _filesystem(original: object, backend: str, hooks: tuple[str, ...]) -> Profile:
+    # Django 5.1+: FileSystemStorage(allow_overwrite=False) keeps it as _allow_overwrite.
+    overwrite = bool(_attr(original, "_allow_overwrite", False))
+    return Profile("filesystem", backend, overwrite, False, None, "s3v4", None, naming_hooks=hooks)
+
+
+_READERS = {"s3": _s3, "gcs": _gcs, "azure": _azure, "sftp": _sftp, "filesystem": _filesystem}
+
+
+def seconds(value: object) -> int:
+    """Return an expiry given as seconds or a ``timedelta`` (GS_EXPIRATION) in whole seconds."""
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    raise TypeError(f"An expiry must be seconds or a timedelta, not {value!r}.")
