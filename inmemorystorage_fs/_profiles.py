@@ -11,6 +11,7 @@ django-storages 1.14 source, quoted where it is read.
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -197,11 +198,7 @@ def _s3(original: object, backend: str, hooks: tuple[str, ...]) -> Profile:
         signs = signs and _attr(original, "cloudfront_signer") is not None
         style: Style = "cloudfront"
     else:
-        # botocore's presigned URL: path style, "https://s3.amazonaws.com/<bucket>/<key>"
-        # (or the endpoint_url's host), its query by the signature version.
-        endpoint = _attr(original, "endpoint_url")
-        host = _netloc_and_path(str(endpoint)) if endpoint else "s3.amazonaws.com"
-        host = f"{host}/{_attr(original, 'bucket_name') or 'bucket'}"
+        host = _s3_host(original)
         style = "s3v4" if _attr(original, "signature_version") == "s3v4" else "s3v2"
     return Profile(
         family="s3",
@@ -214,6 +211,24 @@ def _s3(original: object, backend: str, hooks: tuple[str, ...]) -> Profile:
         raw_parameters=bool(custom_domain),
         naming_hooks=hooks,
     )
+
+
+# A bucket name botocore puts in the host (utils.check_dns_name): otherwise in the path.
+_DNS_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+
+
+def _s3_host(original: object) -> str:
+    """Return "host/bucket" or "bucket.host" of a presigned URL, as botocore 1.44 writes it."""
+    bucket = str(_attr(original, "bucket_name") or "bucket")
+    endpoint = _attr(original, "endpoint_url")
+    if endpoint:
+        return f"{_netloc_and_path(str(endpoint))}/{bucket}"  # http://minio:9000/<bucket>
+    if _attr(original, "addressing_style") != "path" and _DNS_BUCKET.fullmatch(bucket):
+        return f"{bucket}.s3.amazonaws.com"  # virtual-hosted style
+    region = _attr(original, "region_name")
+    if region and len(bucket) >= 3:
+        return f"s3.{region}.amazonaws.com/{bucket}"
+    return f"s3.amazonaws.com/{bucket}"
 
 
 def _gcs(original: object, backend: str, hooks: tuple[str, ...]) -> Profile:
