@@ -128,15 +128,18 @@ class BehavesLike:
         """Return *name*'s URL: the original backend's keywords, signed when it signs."""
         profile = self._profile
         family = profile.family if profile is not None else None
-        try:
-            bound = URL_SIGNATURES[family].bind(name, *args, **kwargs)
-        except TypeError as exc:
-            owner = profile.backend.rpartition(".")[2] if profile else type(self).__name__
-            raise TypeError(f"{owner}.url() {exc}") from None
+        arguments: Mapping[str, Any] = {}
+        if args or kwargs:  # url(name) binds to every signature: skip the ~3 us
+            try:
+                arguments = URL_SIGNATURES[family].bind(name, *args, **kwargs).arguments
+            except TypeError as exc:
+                owner = profile.backend.rpartition(".")[2] if profile else type(self).__name__
+                raise TypeError(f"{owner}.url() {exc}") from None
         base = super().url(name)  # type: ignore[misc]  # FSStorage's: base_url + the name
         if name is None or family in ("filesystem", "sftp"):
             return str(base)
-        arguments = bound.arguments
+        if not arguments and not self.querystring_auth and family != "azure":
+            return str(base)
         if family == "gcs":
             return self._gcs_url(name, base, arguments.get("parameters"))
         if family == "azure":
