@@ -26,7 +26,7 @@ from storages.backends.s3 import S3Storage
 
 from inmemorystorage_fs import InMemoryStorage
 from inmemorystorage_fs.testing import fresh_storage
-from tests.billing.models import Invoice
+from tests.helpers import needs_aliases
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 S3 = {"bucket_name": "shop", "access_key": "AKIAEXAMPLE", "secret_key": "s3cr3t"}
@@ -284,6 +284,7 @@ class OddStorage(Storage):
     """A backend no profile knows."""
 
 
+@needs_aliases
 def test_swapped_aliases_behave_like_their_backends(frozen):
     with override_settings(STORAGES=BUCKETS), fresh_storage(aliases="__all__"):
         s3, azure, gcs = storages["s3"], storages["azure"], storages["gcs"]
@@ -298,7 +299,10 @@ def test_swapped_aliases_behave_like_their_backends(frozen):
         assert odd.behaves_like is None and not odd._allow_overwrite  # today's behaviour
 
 
+@needs_aliases  # tests.billing is installed with STORAGES only
 def test_a_fields_own_bucket_is_swapped_with_its_semantics():
+    from tests.billing.models import Invoice
+
     field = Invoice._meta.get_field("thumb")
     before = field.storage
     field.storage = S3Storage(**S3, custom_domain="cdn.shop.example")

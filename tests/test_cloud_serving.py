@@ -23,6 +23,7 @@ from django.urls import clear_url_caches
 
 from inmemorystorage_fs.testing import fresh_storage
 from inmemorystorage_fs.urls import media_patterns
+from tests.helpers import needs_aliases
 from tests.testapp.urls import urlpatterns as site_patterns
 
 S3 = {"bucket_name": "shop", "access_key": "AKIAEXAMPLE", "secret_key": "s3cr3t"}
@@ -36,7 +37,7 @@ STORAGES = {
 }
 # This module is the URLconf of its tests: the site, and the buckets where they serve.
 urlpatterns = list(site_patterns)
-pytestmark = pytest.mark.urls(__name__)
+pytestmark = [pytest.mark.urls(__name__), needs_aliases]
 
 
 @pytest.fixture
