@@ -1,4 +1,4 @@
-"""Looking at a storage's files: ``export()`` to a folder, FS URL or FS, and ``tree()``."""
+"""Looking at a storage's files: ``export()`` to a folder, FS URL or FS, ``tree()``, ``load()``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Iterator
-from typing import IO, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import SuspiciousFileOperation
 
@@ -21,7 +21,49 @@ from ._names import normalize_name
 from ._snapshot import restore_snapshot, take_snapshot
 from ._tree import Tree, open_folder, open_url
 
-__all__ = ["LOAD_LIMIT", "LOAD_LIMIT_NAME", "draw", "export", "export_each", "load", "load_limit"]
+__all__ = [
+    "LOAD_LIMIT",
+    "LOAD_LIMIT_NAME",
+    "Exports",
+    "draw",
+    "export",
+    "export_each",
+    "load",
+    "load_limit",
+]
+
+
+class Exports:
+    """A storage's ``export()``, ``tree()`` and ``load()`` (a mixin of the storages)."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def _tree(self) -> Tree: ...  # the tree that does the storage's work
+
+        @property
+        def _anchor(self) -> str | None: ...  # where absolute names are read against
+
+    def export(self, dest: str | os.PathLike[str] | FS, *, preserve_time: bool = True) -> str | FS:
+        """Copy every file and directory to *dest* (folder, FS URL or FS) and return it."""
+        return export(self._tree, dest, preserve_time)
+
+    def tree(self) -> str:
+        """Return the directories and files, with their sizes, drawn as a tree."""
+        return draw(self._tree)
+
+    def load(
+        self, source: str | os.PathLike[str] | FS, into: str = "", *, limit: int | None = None
+    ) -> int:
+        """Copy every file and directory of *source* (folder, FS URL or FS) under *into*.
+
+        Return the number of files. Modification times are kept; files of the
+        same names are replaced. The files may hold at most *limit* bytes (None:
+        the ``INMEMORYSTORAGE_LOAD_LIMIT`` setting, else ``LOAD_LIMIT``, 100 MiB)
+        and must fit ``max_size``. If anything fails, the storage is left as it was.
+        """
+        prefix = normalize_name(into, self._anchor)
+        return load(self._tree, source, prefix, load_limit(limit))
 
 
 def export(tree: Tree, dest: str | os.PathLike[str] | FS, preserve_time: bool) -> str | FS:

@@ -38,8 +38,9 @@ class PicklesOptions:
             if isinstance(value, cached_property)
         }
         # Cached values follow the settings where the storage is unpickled.
-        # A watch (record, faults) belongs to the scope, not to the storage's copy.
-        skip = cached | {"_lock", "_opened_fs", *WATCH_ATTRS, *OBSERVED}
+        # A watch (record, faults) belongs to the scope, not to the storage's copy;
+        # _twin, a stand-in's copy of its original, is made again on first use.
+        skip = cached | {"_lock", "_opened_fs", "_twin", *WATCH_ATTRS, *OBSERVED}
         return {key: value for key, value in self.__dict__.items() if key not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:

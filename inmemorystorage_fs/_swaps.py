@@ -33,9 +33,9 @@ from django.db.models import FileField
 from django.utils.functional import empty
 from django.utils.module_loading import import_string
 
-from ._backends import backend_options, family_of
 from ._fields import Signature, file_fields, signature
 from ._fields import label as field_label
+from ._profiles import family_of, replacement_options
 from ._scope_options import ALL, RESERVED, TestingOptions, split_options, storage_option_names
 from .storage import InMemoryStorage, is_in_memory
 
@@ -145,8 +145,9 @@ class Swap:
         )
         if "location" not in kwargs and not on_disk and backend is not None:
             kwargs["location"] = self._remote_location(alias)
-        if isinstance(backend, type) and family_of(backend):
-            kwargs.update(backend_options(backend(**options)))  # offline: no call to its service
+        original = self._original(backend, options)
+        if original is not None:
+            kwargs.update(replacement_options(original, _REMOTE_ROOT))
         own = self.storage_options if alias == "default" else {}
         return self._new(InMemoryStorage, kwargs, own)
 
@@ -178,8 +179,22 @@ class Swap:
         base_url = _text(getattr(original, "base_url", None))
         if base_url is not None:
             kwargs["base_url"] = base_url
-        kwargs.update(backend_options(original))
+        if not isinstance(original, InMemoryStorage):
+            kwargs.update(replacement_options(original, _REMOTE_ROOT))
         return self._new(InMemoryStorage, kwargs)
+
+    @staticmethod
+    def _original(backend: object, options: dict[str, Any]) -> object | None:
+        """Return the storage an alias's settings make, if its replacement can follow it."""
+        if not isinstance(backend, type) or issubclass(backend, InMemoryStorage):
+            return None
+        if family_of(backend) is None:
+            return None  # unknown: never built here, its constructor may reach out
+        try:
+            # Known backends build offline (their clients are made on first use).
+            return backend(**options)
+        except Exception:
+            return None  # settings it cannot build with: the plain behaviour
 
     def _remote_location(self, label: str) -> str:
         self._remote += 1

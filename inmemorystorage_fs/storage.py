@@ -20,9 +20,9 @@ from django.core.files.storage.mixins import StorageSettingsMixin
 from django.core.files.utils import validate_file_name
 from django.utils.deconstruct import deconstructible
 
-from . import _export, _persist
+from . import _persist
 from ._assertions import StorageAssertions
-from ._backends import Profile, StandIn
+from ._cloud import StandIn
 from ._entries import tree_class
 from ._errors import (
     BackendAttributeError,
@@ -31,6 +31,7 @@ from ._errors import (
     NameTooLong,
     PathDoesNotExist,
 )
+from ._export import Exports
 from ._files import LegacyTimes, StorageFile, chunks_of, size_hint
 from ._fs import FS, MemoryFS
 from ._handle import text
@@ -46,6 +47,7 @@ from ._options import (
 )
 from ._persist import clear_persistent_fs
 from ._pickling import PicklesFiles, PicklesOptions
+from ._profiles import Profile
 from ._tree import Tree, open_url
 
 __all__ = [
@@ -75,6 +77,7 @@ class Place(NamedTuple):
 class FSStorage(
     Observable,
     StorageAssertions,
+    Exports,
     LegacyTimes,
     DjangoNaming,
     PicklesOptions,
@@ -90,8 +93,9 @@ class FSStorage(
         "MEDIA_URL": ("base_url",),
         "USE_TZ": ("_timezone",),
     }
-    #: How new files get their metadata (see _backends); None: they get none.
-    _profile: Profile | None = None
+    #: Whose rules new files' metadata follows (see _cloud.StandIn); None: they get none.
+    _objects: Profile | None = None
+    _default_acl: str | None = None
 
     def __init__(
         self,
@@ -188,11 +192,11 @@ class FSStorage(
         if mode == "rb":
             # A plain BytesIO, whose refusals StorageFile gives (see _handle.read_only_method).
             return io.BytesIO(self._tree.read(name))
-        profile, metadata = self._profile, None
-        if profile is not None and not mode.startswith("r"):
+        objects, metadata = self._objects, None
+        if objects is not None and not mode.startswith("r"):
             # A backend writing through a file object uploads it whole on close,
             # with a new object's parameters (S3File: _get_write_parameters(key)).
-            metadata = profile.written(self, name, None)
+            metadata = objects.written(self, name, None, self._default_acl)
         handle = self._tree.open(name, binary_mode(mode))
         if metadata is not None:
             self._tree.attach(name, metadata)
@@ -234,18 +238,22 @@ class FSStorage(
         """Write *content* as a new file *name*, or under a free name if it is taken."""
         rel = normalize_name(name, self._anchor)
         staged = self._tree.stage(chunks_of(content), size_hint(content))
-        profile = self._profile
+        objects = self._objects
         while True:
-            if profile is not None:  # for this name: its type, its limit
-                staged.metadata = profile.written(self, rel, content)
+            if objects is not None:  # for this name: its type, its limit
+                staged.metadata = objects.written(self, rel, content, self._default_acl)
             try:
                 self._tree.add(rel, staged)
             except NameTaken:
                 if not self._allow_overwrite:
                     available = self.get_available_name(rel, max_length=max_length)
                     validate_file_name(available, allow_relative_path=True)
-                    rel = normalize_name(available, self._anchor)
-                    continue
+                    available = normalize_name(available, self._anchor)
+                    if available != rel:
+                        rel = available
+                        continue
+                    # The naming hooks kept the taken name: they overwrite (S3's
+                    # file_overwrite), as the backend's upload then does.
                 self._tree.replace(rel, staged)
             break
         if hasattr(content, "temporary_file_path"):
@@ -327,37 +335,19 @@ class FSStorage(
         """Return when *name* was last written (a directory: gained or lost a child)."""
         return self._time(name, "modified")
 
-    # -- looking at the files ------------------------------------------------
-
-    def export(self, dest: str | os.PathLike[str] | FS, *, preserve_time: bool = True) -> str | FS:
-        """Copy every file and directory to *dest* (folder, FS URL or FS) and return it."""
-        return _export.export(self._tree, dest, preserve_time)
-
-    def tree(self) -> str:
-        """Return the directories and files, with their sizes, drawn as a tree."""
-        return _export.draw(self._tree)
-
-    def load(
-        self, source: str | os.PathLike[str] | FS, into: str = "", *, limit: int | None = None
-    ) -> int:
-        """Copy every file and directory of *source* (folder, FS URL or FS) under *into*.
-
-        Return the number of files. Modification times are kept; files of the
-        same names are replaced. The files may hold at most *limit* bytes (None:
-        the ``INMEMORYSTORAGE_LOAD_LIMIT`` setting, else ``LOAD_LIMIT``, 100 MiB)
-        and must fit ``max_size``. If anything fails, the storage is left as it was.
-        """
-        prefix = normalize_name(into, self._anchor)
-        return _export.load(self._tree, source, prefix, _export.load_limit(limit))
-
 
 #: The cached attributes that depend on where the storage is.
 LOCATION_CACHES = ("base_location", "location", "_anchor", "_tree")
 
 
 @deconstructible(path="inmemorystorage_fs.InMemoryStorage")
-class InMemoryStorage(StandIn, PicklesFiles, FSStorage):
-    """A storage keeping files in memory: its own MemoryFS, or a view of the process's."""
+class InMemoryStorage(PicklesFiles, StandIn, FSStorage):
+    """A storage keeping files in memory: its own MemoryFS, or a view of the process's.
+
+    With *backend* (S3Storage, GoogleCloudStorage, AzureStorage, SFTPStorage,
+    FileSystemStorage: an instance, a class or a dotted path), it keeps what
+    that backend promises (``_profiles``, ``_cloud``).
+    """
 
     _cached_by_setting: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "MEDIA_URL": ("base_url",),
@@ -374,18 +364,25 @@ class InMemoryStorage(StandIn, PicklesFiles, FSStorage):
         base_url: str | None = None,
         file_permissions_mode: Any = None,
         directory_permissions_mode: Any = None,
-        allow_overwrite: bool = False,
+        allow_overwrite: bool | None = None,
         persist: bool | None = None,
         max_size: int | None = None,
         alternative_names: str = "random",
         object_parameters: dict[str, Any] | None = None,
         default_acl: str | None = None,
+        querystring_auth: bool | None = None,
+        querystring_expire: int | None = None,
         backend: object = None,
         **unknown: Any,
     ) -> None:
         reject_unknown(self, unknown)
         check_memory_options(location, persist)
-        self._stand_in(backend, object_parameters, default_acl)
+        self._follow(backend, object_parameters, default_acl, querystring_auth, querystring_expire)
+        profile = self._profile
+        if allow_overwrite is None:
+            allow_overwrite = profile is not None and profile.overwrite
+        if base_url is None and profile is not None:
+            base_url = profile.base_url
         self._location = location
         # Memory has no permission bits: kept as given, as Django's storages keep them.
         self._file_permissions_mode = file_permissions_mode

@@ -9,6 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage, storages
 from django.urls import URLPattern, re_path
 
+from ._profiles import profile_for
+from .storage import is_in_memory
 from .views import check_in_memory, serve
 
 __all__ = ["media_patterns"]
@@ -23,6 +25,8 @@ def media_patterns(alias: str = "default", *, storage: Storage | None = None) ->
     settings may be served while a test swap puts it in memory (the system
     check ``inmemorystorage_fs.E010`` reports one no test swap covers). A
     *storage* given is fixed: one not in memory is ``ImproperlyConfigured`` now.
+    A bucket alias (S3, GCS, Azure) is served where its replacements' URLs
+    point: ``/<host of its real URLs>/<location>/``.
     """
     if storage is None:
         target = storages[alias]  # for its base_url only: requests look it up again
@@ -30,6 +34,9 @@ def media_patterns(alias: str = "default", *, storage: Storage | None = None) ->
         check_in_memory(storage, "the storage given")
         target = storage
     base_url = getattr(target, "base_url", None)
+    profile = None if is_in_memory(target) else profile_for(target)
+    if profile is not None and profile.base_url is not None:
+        base_url = profile.base_url  # a bucket: where its test swaps' replacements serve it
     parts = urlsplit(base_url or "")
     if not base_url or parts.netloc or not parts.path.startswith("/"):
         raise ImproperlyConfigured(

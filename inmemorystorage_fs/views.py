@@ -9,6 +9,9 @@ the file's stored metadata, as the service would send them, else guessed),
 an invalid one is ignored, as RFC 9110 says), and 404 for a missing name,
 a directory or a name that leaves the storage.
 The body is streamed from the stored bytes, which are not copied whole.
+Signed URLs are checked (403 when tampered, expired or missing where the
+storage signs), and a URL signed for PUT stores the request's body, with the
+metadata its headers give where the storage keeps metadata (``_access``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseBase,
     HttpResponseNotAllowed,
     HttpResponseNotModified,
@@ -32,7 +36,10 @@ from django.http import (
 )
 from django.utils.http import http_date, parse_http_date_safe
 
+from . import _access
+from ._errors import NameTooLong
 from ._metadata import headers
+from ._signing import Verdict
 from .storage import FSStorage, is_in_memory, read_stamped
 
 __all__ = ["check_in_memory", "serve", "swap_advice"]
@@ -73,8 +80,8 @@ def serve(
     request: HttpRequest, path: str, alias: str = "default", storage: Storage | None = None
 ) -> HttpResponseBase:
     """Answer *request* with the file *path* of the storage *alias* (or *storage*)."""
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if request.method not in ("GET", "HEAD", "PUT"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "PUT"])
     if storage is None:
         storage = storages[alias]  # now, at the request: a test's swap is the one served
         if not is_in_memory(storage):
@@ -85,6 +92,12 @@ def serve(
             )
     else:
         check_in_memory(storage, "the storage given")
+    signed = _access.verdict(storage, request, path)
+    refused = _access.refusal(storage, request, signed)
+    if refused is not None:
+        return refused
+    if request.method == "PUT":
+        return _upload(request, path, storage)
     try:
         data, modified = _stored(storage, path)
     except OSError as exc:
@@ -93,7 +106,7 @@ def serve(
         raise Http404(f"{path!r} is not a file of the storage") from None
     except (SuspiciousFileOperation, ValueError):
         raise Http404(f"{path!r} is not a file of the storage") from None
-    etag = f'"{len(data):x}-{int(modified * 1_000_000):x}"'
+    etag = _etag(len(data), modified)
     if _not_modified(request, etag, modified):
         response: HttpResponseBase = HttpResponseNotModified()
         response.headers["ETag"] = etag
@@ -123,6 +136,9 @@ def serve(
         response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
     for header, value in sent.items():
         response.headers[header] = value
+    if signed is Verdict.SIGNED:
+        for header, value in _access.override_headers(request).items():
+            response.headers[header] = value
     return response
 
 
@@ -159,6 +175,35 @@ def _reads_its_own_way(cls: type[FSStorage]) -> bool:
         or cls._open is not FSStorage._open
         or cls.get_modified_time is not FSStorage.get_modified_time
     )
+
+
+# Stored files are written by signed PUTs, as to a bucket: no CSRF token is involved.
+serve.csrf_exempt = True  # type: ignore[attr-defined]
+
+
+def _upload(request: HttpRequest, path: str, storage: Storage) -> HttpResponseBase:
+    """Store the body of a signed PUT as *path*, by the storage's overwrite rule."""
+    try:
+        if storage.exists(path) and storage.get_available_name(path) != path:
+            return HttpResponse(
+                f"BlobAlreadyExists: {path!r} is taken and this storage does not overwrite.",
+                status=409,
+                content_type="text/plain",
+            )
+        name = storage.save(path, _access.RequestBody(request, path))
+        size, modified = storage.size(name), storage.get_modified_time(name).timestamp()
+    except NameTooLong as exc:  # S3 answers 400 KeyTooLongError
+        return HttpResponseBadRequest(f"KeyTooLongError: {exc}", content_type="text/plain")
+    except (SuspiciousFileOperation, ValueError):
+        raise Http404(f"{path!r} is not a name in the storage") from None
+    response = HttpResponse(status=200)
+    response.headers["ETag"] = _etag(size, modified)
+    return response
+
+
+def _etag(size: int, modified: float) -> str:
+    """Return the ETag of a file of *size* bytes last written at *modified*."""
+    return f'"{size:x}-{int(modified * 1_000_000):x}"'
 
 
 def _class_path(storage: object) -> str:

@@ -11,12 +11,13 @@ so its rule is checked against its own ``get_object_parameters()`` and
 import mimetypes
 import pickle
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from google.cloud.storage import Blob
@@ -25,8 +26,8 @@ from storages.backends.gcloud import GoogleCloudStorage
 from storages.backends.s3 import S3Storage
 
 from inmemorystorage_fs import InMemoryStorage, _entries
-from inmemorystorage_fs._backends import _REMOTE
 from inmemorystorage_fs._errors import BackendAttributeError, NameTooLong
+from inmemorystorage_fs._profiles import REMOTE
 from inmemorystorage_fs._snapshot import restore_snapshot, take_snapshot
 from inmemorystorage_fs.testing import fresh_storage
 
@@ -309,7 +310,7 @@ def test_a_disks_stand_in_keeps_the_disks_limits_not_s3s(tmp_path) -> None:
 @pytest.mark.parametrize("backend", [S3Storage(), GoogleCloudStorage(), AzureStorage()])
 def test_an_sdk_attribute_raises_a_clear_error(backend) -> None:
     storage = InMemoryStorage(backend=backend)
-    for attribute in _REMOTE[
+    for attribute in REMOTE[
         {"S3Storage": "s3", "GoogleCloudStorage": "gcs"}.get(type(backend).__name__, "azure")
     ]:
         assert isinstance(getattr(type(backend), attribute), property)  # the real one has it
@@ -341,8 +342,10 @@ def test_bad_options_are_refused_at_construction() -> None:
         InMemoryStorage(object_parameters=[("ACL", "x")])
     with pytest.raises(ImproperlyConfigured, match="default_acl must be a str"):
         InMemoryStorage(default_acl=True)
-    with pytest.raises(ImproperlyConfigured, match="backend must be a django-storages"):
-        InMemoryStorage(backend=FileSystemStorage())
+    with pytest.raises(ImproperlyConfigured, match="backend must be a storage of a family"):
+        InMemoryStorage(backend=Storage())
+    with pytest.raises(ImproperlyConfigured, match="has no meaning for FileSystemStorage"):
+        InMemoryStorage(backend=FileSystemStorage(), object_parameters={"ACL": "private"})
     with pytest.raises(ImproperlyConfigured, match="cannot be imported"):
         InMemoryStorage(backend="storages.backends.s3.Nope")
     with pytest.raises(ImproperlyConfigured, match="no meaning for AzureStorage"):
@@ -359,6 +362,13 @@ def test_a_backend_named_by_its_path_is_built_from_the_settings(settings) -> Non
 # -- served as the service sends it --------------------------------------------------------
 
 
+def statement_url(field: str, name: str) -> str:
+    """Return the billing view's URL of *name*, signed as the field's storage signs its URLs."""
+    storage = apps.get_model("billing", "Statement")._meta.get_field(field).storage
+    query = urlsplit(storage.url(name)).query
+    return f"/billing/statements/{field}/{name}" + (f"?{query}" if query else "")
+
+
 @needs_billing
 @pytest.mark.django_db
 def test_the_view_sends_the_stored_headers_of_each_backend(client: Client) -> None:
@@ -372,15 +382,17 @@ def test_the_view_sends_the_stored_headers_of_each_backend(client: Client) -> No
             },
         )
         assert response.status_code == 200
-        report = client.get("/billing/statements/report/monthly/may.pdf")
+        # S3 and GCS sign their URLs (querystring_auth): unsigned, the file is refused.
+        assert client.get("/billing/statements/report/monthly/may.pdf").status_code == 403
+        report = client.get(statement_url("report", "monthly/may.pdf"))
         assert report["Content-Type"] == "application/x-pdf"  # what the browser claimed
         assert report["Cache-Control"] == "max-age=86400"
         assert report["Content-Disposition"] == 'attachment; filename="may.pdf"'
         assert report["x-amz-meta-team"] == "billing"
-        export = client.get("/billing/statements/export/csv/may.csv")
+        export = client.get(statement_url("export", "csv/may.csv"))
         assert export["Content-Type"] == "text/csv"  # GCS guesses from the name
         assert export["Cache-Control"] == "no-store"
-        archive = client.get("/billing/statements/archive/zips/may.zip")
+        archive = client.get(statement_url("archive", "zips/may.zip"))
         assert archive["Content-Type"] == "application/zip"
         assert archive["Cache-Control"] == "public, max-age=600"
         assert archive["Content-Language"] == "en"
@@ -393,7 +405,7 @@ def test_a_live_server_sends_them_over_real_http(live_server) -> None:
     field = apps.get_model("billing", "Statement")._meta.get_field("report")
     with fresh_storage(fields=True):
         name = field.storage.save("monthly/june.pdf", ContentFile(b"%PDF-1.4"))
-        url = f"{live_server.url}/billing/statements/report/{name}"
+        url = live_server.url + statement_url("report", name)
         with urllib.request.urlopen(url, timeout=30) as response:
             assert response.read() == b"%PDF-1.4"
             assert response.headers["Content-Type"] == "application/pdf"

@@ -144,7 +144,7 @@ def test_an_unknown_option_s_hint_guesses_the_option_meant():
     assert found.hint == (
         "Did you mean 'base_url'? Use one of: allow_overwrite, alternative_names, backend, "
         "base_url, default_acl, directory_permissions_mode, file_permissions_mode, location, "
-        "max_size, object_parameters, persist."
+        "max_size, object_parameters, persist, querystring_auth, querystring_expire."
     )
 
 

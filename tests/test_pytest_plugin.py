@@ -558,8 +558,8 @@ def test_bad_storages_settings_and_a_misspelt_alias_stop_the_run_before_any_test
         "  STORAGES['default']['OPTIONS'] has the option 'base_ulr', which InMemoryStorage "
         "does not take. Did you mean 'base_url'? Use one of: allow_overwrite, "
         "alternative_names, backend, base_url, default_acl, directory_permissions_mode, "
-        "file_permissions_mode, location, max_size, object_parameters, persist. "
-        "(inmemorystorage_fs.E002)",
+        "file_permissions_mode, location, max_size, object_parameters, persist, "
+        "querystring_auth, querystring_expire. (inmemorystorage_fs.E002)",
         "  STORAGES['private'] has the key 'OPTION', which Django ignores. Did you mean "
         "'OPTIONS'? Use one of: BACKEND, OPTIONS. (inmemorystorage_fs.E011)",
         "  inmemorystorage_aliases = default privte: 'privte' is not a STORAGES alias. "

@@ -92,7 +92,7 @@ def test_the_ini_options_reach_every_storage_and_the_marker_changes_some(
             "The inmemorystorage_options ini option has the option 'colour', which "
             "InMemoryStorage does not take. Use one of: allow_overwrite, alternative_names, "
             "backend, base_url, default_acl, directory_permissions_mode, file_permissions_mode, "
-            "max_size, object_parameters, persist.",
+            "max_size, object_parameters, persist, querystring_auth, querystring_expire.",
         ),
         ("max_size=1 max_size=2", "inmemorystorage_options: 'max_size' is given twice."),
     ],
@@ -142,7 +142,7 @@ def test_bad_options_fail_at_once(options: dict[str, Any], message: str) -> None
             "INMEMORYSTORAGE_TESTING: options has the option 'colour', which InMemoryStorage "
             "does not take. Use one of: allow_overwrite, alternative_names, backend, base_url, "
             "default_acl, directory_permissions_mode, file_permissions_mode, max_size, "
-            "object_parameters, persist.",
+            "object_parameters, persist, querystring_auth, querystring_expire.",
         ),
         (
             {"options": {"max_size": "big"}},

@@ -373,7 +373,7 @@ def test_what_is_not_a_file_of_the_storage_is_not_found(client, saved, path):
 def test_post_is_not_allowed(client, saved):
     response = client.post(saved)
     assert response.status_code == 405
-    assert response["Allow"] == "GET, HEAD"
+    assert response["Allow"] == "GET, HEAD, PUT"  # PUT: a presigned upload
 
 
 # -- the storage must be in memory ------------------------------------------------
