@@ -16,13 +16,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlencode, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
 
 from ._names import join_url, normalize_name
-from ._profiles import BARE, Profile, followed, seconds
+from ._profiles import BARE, REMOTE, Profile, followed, seconds
 from ._signing import Verdict, carries_signature, check, sign
 
 __all__ = ["DEFAULT_EXPIRE", "StandIn"]
@@ -65,6 +65,25 @@ _AZURE_QUERY = {
     "content_language": "rscl",
     "content_type": "rsct",
 }
+
+
+class _RemoteAttribute:
+    """An attribute of a backend's SDK, which a stand-in lacks: reading it explains why."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        profile = instance.__dict__.get("_profile")
+        if profile is not None and profile.lacks(self.name):
+            raise profile.missing(self.name, instance)
+        raise AttributeError(
+            f"{type(instance).__name__!r} object has no attribute {self.name!r}",
+            name=self.name,
+            obj=instance,
+        )
 
 
 class StandIn:
@@ -142,14 +161,6 @@ class StandIn:
         if profile is not None and profile.keeps_metadata:
             return dict(profile.backend.get_object_parameters(name))
         return {}
-
-    if not TYPE_CHECKING:  # mypy would take every attribute for one that exists
-
-        def __getattr__(self, name: str) -> Any:
-            profile = self.__dict__.get("_profile")
-            if profile is not None and profile.lacks(name):
-                raise profile.missing(name, self)
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- url() ----------------------------------------------------------------
 
@@ -366,3 +377,10 @@ def _check_signing(querystring_auth: object, querystring_expire: object) -> None
         raise ImproperlyConfigured(
             f"querystring_expire must be a number of seconds above 0, not {querystring_expire!r}."
         )
+
+
+# The SDK objects of every family (``bucket``, ``client``...) are descriptors,
+# not a __getattr__, which would also answer for a property whose own code
+# raised AttributeError and hide that error behind its own message.
+for _name in sorted({name for names in REMOTE.values() for name in names}):
+    setattr(StandIn, _name, _RemoteAttribute(_name))

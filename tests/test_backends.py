@@ -411,3 +411,20 @@ def test_a_live_server_sends_them_over_real_http(live_server) -> None:
             assert response.headers["Content-Type"] == "application/pdf"
             assert response.headers["Cache-Control"] == "max-age=86400"
             assert response.headers["Content-Disposition"] == 'attachment; filename="june.pdf"'
+
+
+def test_an_attribute_error_raised_inside_a_property_keeps_its_own_message() -> None:
+    # A lookup hook for the SDK attributes would answer for every failed
+    # attribute, turning "Settings has no MEDIA_URL" (a settings change racing
+    # a thread) into "the storage has no base_url".
+    class Regional(InMemoryStorage):
+        @property
+        def region(self) -> str:
+            return str(self.region_setting)  # type: ignore[attr-defined]
+
+    with pytest.raises(AttributeError, match="'region_setting'"):
+        Regional().region  # noqa: B018
+    s3 = InMemoryStorage(backend="storages.backends.s3.S3Storage")
+    with pytest.raises(BackendAttributeError, match="'bucket'"):
+        s3.bucket  # noqa: B018
+    assert not hasattr(InMemoryStorage(), "bucket")
