@@ -386,13 +386,23 @@ def check_at_test_end(test: unittest.TestCase, layer: Layer, watcher: Any = None
     checked, nor one that may not read the database (a ``SimpleTestCase``).
     """
     if getattr(test, "databases", None):
-        test.addCleanup(_check_unless_failed, layer, watcher)
+        test.addCleanup(_check_unless_failed, test, layer, watcher)
 
 
-def _check_unless_failed(layer: Layer, watcher: _FailureWatcher | None) -> None:
+def _check_unless_failed(
+    test: unittest.TestCase, layer: Layer, watcher: _FailureWatcher | None
+) -> None:
     __tracebackhide__ = True  # pytest shows the message, not these frames
-    if watcher is None or not watcher.failed_or_skipped:
-        _check_orphans(layer)
+    if watcher is not None and watcher.failed_or_skipped:
+        return
+    # Python 3.10 reports a test's failures and skips to the result only after
+    # its cleanups; its outcome holds them until then (3.11+ reports at once).
+    # Its success flag is no guide: each cleanup starts it afresh.
+    outcome = getattr(test, "_outcome", None)
+    held = getattr(outcome, "errors", ())
+    if getattr(outcome, "skipped", None) or any(info is not None for _, info in held):
+        return
+    _check_orphans(layer)
 
 
 def _check_orphans(layer: Layer) -> None:
