@@ -107,7 +107,10 @@ class Layer:
             base = _layers[-1].state() if _layers else None
         inherited = self._inherited = base if isinstance(base, State) else None
         seed = self.testing.seed
-        swap = Swap(self.testing, self._storage_options, lazy=seed is None, on_build=self._prepare)
+        # Faults and strict mode name the storages as the scope starts: made at once.
+        testing = self.testing
+        lazy = seed is None and (testing.only_default or not (testing.faults or testing.strict))
+        swap = Swap(testing, self._storage_options, lazy=lazy, on_build=self._prepare)
         world = persistent_fs()
         self._world_before = take_snapshot(world) if world is not None else None
         if inherited is not None and inherited.world is not None:
@@ -143,8 +146,13 @@ class Layer:
         self.orphan_watch = OrphanWatch(self) if self.testing.orphans else None
 
     def _prepare(self, storage: InMemoryStorage) -> None:
-        """Give the default storage, just made, the files it starts with (and its watch)."""
+        """Give the default storage, just made, the files it starts with (and its watch).
+
+        Made on first use, the other storages of the scope are watched too.
+        """
         self._observe(storage, "default")
+        if self.swap is not None:
+            self._observe_named(self.swap)
         inherited = self._inherited
         if inherited is not None and inherited.own is not None and not storage.persist:
             restore_snapshot(storage.filesystem, inherited.own)
