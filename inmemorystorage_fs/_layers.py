@@ -22,13 +22,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage
 from django.core.signals import setting_changed
 
+from ._changes import writes
 from ._errors import no_space
 from ._faults import Fault
 from ._liveserver import serving, stop_serving
 from ._names import forget_names
 from ._options import did_you_mean
 from ._orphans import OrphanWatch
-from ._persist import clear_persistent_fs, persistent_fs, shared_fs
+from ._persist import clear_persistent_fs, persistent_fs, shared_fs, world_mark
 from ._record import Operations, RecordingOff
 from ._scope_options import TestingOptions, split_options
 from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
@@ -144,6 +145,38 @@ class Layer:
         self._served = serving(self._served_storages)
         # The end-of-test check of orphan files: its driver knows when the test ends.
         self.orphan_watch = OrphanWatch(self) if self.testing.orphans else None
+        self._parent = _layers[-2] if len(_layers) > 1 else None
+        self._mark = self._marks()
+
+    def _marks(self) -> tuple[int, int, int]:
+        """Return what ``untouched()`` compares: the world's mark, the parent's own writes."""
+        parent = self._parent
+        swap = None if parent is None else parent.swap
+        made = None if swap is None else swap.storages.get("default")
+        own = -1 if made is None or made._own_fs is None else writes(made._own_fs)
+        return (*world_mark(), own)
+
+    def untouched(self) -> bool:
+        """Return True if this entered scope is as fresh as one entered now in its place.
+
+        Nothing of it was made, watched or recorded, the process-wide
+        filesystem was neither written nor handed out, and the files it
+        inherited from the scope below were not written: a pytest run hands
+        it to the next test of the same module and class instead of leaving
+        it and entering another.
+        """
+        swap = self.swap
+        return (
+            swap is not None
+            and not swap.storages
+            and not self._watched
+            and self.orphan_watch is None
+            and self._strict is None
+            and not self.recording
+            and bool(_layers)
+            and _layers[-1] is self
+            and self._marks() == self._mark
+        )
 
     def _prepare(self, storage: InMemoryStorage) -> None:
         """Give the default storage, just made, the files it starts with (and its watch).
