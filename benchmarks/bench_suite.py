@@ -528,7 +528,8 @@ class Runner:
             )
             and not k.startswith("INMEMORYSTORAGE_")
         }
-        path = [str(self.project)]
+        # The package of this checkout, not whichever one the venv installed.
+        path = [str(self.project), str(ROOT)]
         if setup == "c" and self.override_path is not None:
             path.append(str(self.override_path))
         env.update(

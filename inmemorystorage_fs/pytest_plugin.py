@@ -49,7 +49,7 @@ __all__ = ["inmemory_operations", "inmemory_storage"]
 # 1 its module, 2 its class, 3 itself; marked: the marker is on the test, its
 # class or module; records: it asks for the operations; family: one object
 # per parent node, shared by the tests of one module and class.
-_Plan = tuple[list[tuple[int, "pytest.Item | pytest.Collector"]], bool, bool, object]
+_Plan = tuple[list[tuple[int, "pytest.Item | pytest.Collector"]], bool, bool, "_Family"]
 _plan_key = pytest.StashKey[_Plan]()
 _layers_key = pytest.StashKey["_Layers"]()
 _leaving_key = pytest.StashKey[bool]()  # the node's finalizer leaves its layer
