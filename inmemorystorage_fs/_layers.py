@@ -22,13 +22,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage
 from django.core.signals import setting_changed
 
+from ._changes import writes
 from ._errors import no_space
 from ._faults import Fault
 from ._liveserver import serving, stop_serving
 from ._names import forget_names
 from ._options import did_you_mean
 from ._orphans import OrphanWatch
-from ._persist import clear_persistent_fs, persistent_fs, shared_fs
+from ._persist import clear_persistent_fs, persistent_fs, shared_fs, world_mark
 from ._record import Operations, RecordingOff
 from ._scope_options import TestingOptions, split_options
 from ._snapshot import Snapshot, graft_snapshot, restore_snapshot, take_snapshot
@@ -107,7 +108,10 @@ class Layer:
             base = _layers[-1].state() if _layers else None
         inherited = self._inherited = base if isinstance(base, State) else None
         seed = self.testing.seed
-        swap = Swap(self.testing, self._storage_options, lazy=seed is None, on_build=self._prepare)
+        # Faults and strict mode name the storages as the scope starts: made at once.
+        testing = self.testing
+        lazy = seed is None and (testing.only_default or not (testing.faults or testing.strict))
+        swap = Swap(testing, self._storage_options, lazy=lazy, on_build=self._prepare)
         world = persistent_fs()
         self._world_before = take_snapshot(world) if world is not None else None
         if inherited is not None and inherited.world is not None:
@@ -141,10 +145,47 @@ class Layer:
         self._served = serving(self._served_storages)
         # The end-of-test check of orphan files: its driver knows when the test ends.
         self.orphan_watch = OrphanWatch(self) if self.testing.orphans else None
+        self._parent = _layers[-2] if len(_layers) > 1 else None
+        self._mark = self._marks()
+
+    def _marks(self) -> tuple[int, int, int]:
+        """Return what ``untouched()`` compares: the world's mark, the parent's own writes."""
+        parent = self._parent
+        swap = None if parent is None else parent.swap
+        made = None if swap is None else swap.storages.get("default")
+        own = -1 if made is None or made._own_fs is None else writes(made._own_fs)
+        return (*world_mark(), own)
+
+    def untouched(self) -> bool:
+        """Return True if this entered scope is as fresh as one entered now in its place.
+
+        Nothing of it was made, watched or recorded, the process-wide
+        filesystem was neither written nor handed out, and the files it
+        inherited from the scope below were not written: a pytest run hands
+        it to the next test of the same module and class instead of leaving
+        it and entering another.
+        """
+        swap = self.swap
+        return (
+            swap is not None
+            and not swap.storages
+            and not self._watched
+            and self.orphan_watch is None
+            and self._strict is None
+            and not self.recording
+            and bool(_layers)
+            and _layers[-1] is self
+            and self._marks() == self._mark
+        )
 
     def _prepare(self, storage: InMemoryStorage) -> None:
-        """Give the default storage, just made, the files it starts with (and its watch)."""
+        """Give the default storage, just made, the files it starts with (and its watch).
+
+        Made on first use, the other storages of the scope are watched too.
+        """
         self._observe(storage, "default")
+        if self.swap is not None:
+            self._observe_named(self.swap)
         inherited = self._inherited
         if inherited is not None and inherited.own is not None and not storage.persist:
             restore_snapshot(storage.filesystem, inherited.own)

@@ -7,11 +7,15 @@ filesystem at its original's location (``persist=True``), so replacements at
 one location share files as storages on one disk do; ``testing.Layer``
 snapshots and restores that filesystem, so the "disk" belongs to the scope.
 
-A swap of the default storage alone can be *lazy*: it makes its storage on the
-first lookup (``storages["default"]``, ``default_storage``), so a test that
-never touches a file never pays for one. Django's handler caches storages in a
-dict and asks it with ``[]``; a ``_Storages`` dict in its place answers a
-missing ``"default"`` by making the pending swap's storage.
+A swap can be *lazy*: it makes its storages on the first lookup
+(``storages[alias]``, ``default_storage``, a field's ``storage``), so a test
+that never touches a file never pays for one. Django's handler caches storages
+in a dict and asks it with ``[]``; a ``_Storages`` dict in its place answers a
+missing alias by making the pending swap's storages, and fields read their
+storage through ``_fields``' slot, which makes them too. A lazy swap of the
+default storage alone makes just that storage; one of more makes them all at
+once (they share one disk), and is made before any swap is installed over it,
+so that it is only ever made while it is the innermost.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from django.db.models import FileField
 from django.utils.functional import empty
 from django.utils.module_loading import import_string
 
-from ._fields import Signature, file_fields, signature
+from ._fields import Signature, file_fields, lazy_fields, signature, stop_waiting, wait_for_fields
 from ._fields import label as field_label
 from ._profiles import family_of, replacement_options
 from ._scope_options import ALL, RESERVED, TestingOptions, split_options, storage_option_names
@@ -69,9 +73,13 @@ class _Storages(dict[str, Any]):
         self.pending: Swap | None = None
 
     def __missing__(self, alias: str) -> Any:
-        if alias != "default" or self.pending is None:
+        pending = self.pending
+        if pending is None or alias not in pending.covered:
             raise KeyError(alias)  # the handler builds it from STORAGES, as without us
-        return self.pending.default_storage()
+        if alias == "default":
+            return pending.default_storage()
+        pending.build()
+        return pending.storages[alias]
 
 
 # Threads of a live server may look up a lazy default while the test does;
@@ -82,8 +90,8 @@ _build_lock = threading.RLock()
 class Swap:
     """The in-memory storages one scope installed, and what they replaced.
 
-    With *lazy* (allowed for the default alias alone), the default storage is
-    made on first use; *on_build* is called with it once, before anyone sees it.
+    With *lazy*, the storages are made on first use; *on_build* is called with
+    the default one once, before anyone sees it (when all are made).
     """
 
     def __init__(
@@ -95,7 +103,9 @@ class Swap:
     ) -> None:
         self.testing = testing
         self.storage_options = storage_options
-        self.lazy = lazy and testing.only_default
+        # Fields whose class reads its storage elsewhere than the slot are swapped at once.
+        self.lazy = lazy and (not testing.fields or lazy_fields())
+        self.covered: list[str] = []  # the aliases this swap replaces, once installed
         self._on_build = on_build
         self._pending_before: Swap | None = None
         #: alias -> the in-memory storage installed for it
@@ -214,9 +224,40 @@ class Swap:
 
     # -- installing and restoring -------------------------------------------------
 
+    @property
+    def built(self) -> bool:
+        """Return True once the replacements are made."""
+        return "default" in self.storages
+
+    def build(self) -> None:
+        """Make every replacement of a lazy swap of more than the default storage, if not yet.
+
+        Installed and innermost, it also puts them in place, fields included.
+        While ``override_settings(STORAGES=...)`` holds, the handler is the
+        settings' (the replacements go in when it ends, as ``reinstall()``
+        does) and the replacements take the aliases' options the settings
+        give then; a swap made after it was restored only makes them.
+        """
+        with _build_lock:
+            if self.built:
+                return
+            replaced = self._make_replacements()
+            if _active and _active[-1] is self:
+                stop_waiting(self.build)
+                handler_storages = _handler._storages
+                if isinstance(handler_storages, _Storages) and handler_storages.pending is self:
+                    self.reinstall()
+                if self.testing.fields:
+                    self._swap_fields(replaced)
+            if self._on_build is not None:
+                self._on_build(self.storages["default"])
+
     def default_storage(self) -> InMemoryStorage:
         """Return the default storage's replacement, making it now if it is lazy."""
         storage = self.storages.get("default")
+        if storage is None and not self.testing.only_default:
+            self.build()
+            storage = self.storages["default"]
         if storage is None:
             with _build_lock:
                 storage = self.storages.get("default")
@@ -238,8 +279,12 @@ class Swap:
         self._on_build = None
 
     def install(self) -> None:
-        """Put the replacements in place."""
+        """Put the replacements in place (a lazy swap: the way to make them on first use)."""
         with _build_lock:  # what it records as replaced must be what restore() sees
+            pending = getattr(_handler._storages, "pending", None)
+            if pending is not None and not pending.testing.only_default:
+                pending.build()  # made while innermost: it puts its fields in place
+            self.covered = self.aliases
             self._install()
             _active.append(self)
 
@@ -252,16 +297,28 @@ class Swap:
             # be waiting again when this scope ends.
             self._pending_before = handler_storages.pending
         if self.lazy:
-            self._before["default"] = handler_storages.get("default", _MISSING)
-            self._wrapped = [_default._wrapped, None]
+            for alias in self.covered:
+                self._before[alias] = handler_storages.get(alias, _MISSING)
+            static = "staticfiles" in self.covered
+            self._wrapped = [_default._wrapped, self._static_wrapped() if static else None]
             self.reinstall()
             return
+        replaced = self._make_replacements()
+        if self._on_build is not None:
+            self._on_build(self.storages["default"])
+        self._wrapped = [_default._wrapped, self._static_wrapped()]
+        self.reinstall()
+        if self.testing.fields:
+            self._swap_fields(replaced)
+
+    def _make_replacements(self) -> dict[int, InMemoryStorage]:
+        """Make the aliases' replacements; return them by the id of what each replaced."""
         replaced: dict[int, InMemoryStorage] = {}
         configs = getattr(settings, "STORAGES", None) or {}
-        for alias in self.aliases:
+        for alias in self.covered:
             replacement = self._replacement_for_alias(alias)
-            self._before[alias] = _handler._storages.get(alias, _MISSING)
-            original = self._before[alias]
+            # A lazy swap recorded what it replaced as it was installed.
+            original = self._before.setdefault(alias, _handler._storages.get(alias, _MISSING))
             if original is not _MISSING:
                 # An outer scope's replacement is replaced too: fields holding it
                 # move to this scope's storage.
@@ -273,12 +330,7 @@ class Swap:
                 made_as = (config["BACKEND"], (), dict(config.get("OPTIONS") or {}))
                 self._by_signature.append((made_as, replacement))
             self.storages[alias] = replacement
-        if self._on_build is not None:
-            self._on_build(self.storages["default"])
-        self._wrapped = [_default._wrapped, self._static_wrapped()]
-        self.reinstall()
-        if self.testing.fields:
-            self._swap_fields(replaced)
+        return replaced
 
     def reinstall(self) -> None:
         """Make the handler and the lazy storages return the replacements (again)."""
@@ -296,13 +348,20 @@ class Swap:
             handler_storages.pending = self
             built = self.storages.get("default")
             if built is None:
-                handler_storages.pop("default", None)
+                for alias in self.covered:
+                    handler_storages.pop(alias, None)
                 _default._wrapped = empty
-            else:
+                static = self._static_lazy()
+                if static is not None and "staticfiles" in self.covered:
+                    static._wrapped = empty
+                if self.testing.fields:
+                    wait_for_fields(self.build)
+                return
+            if self.testing.only_default:
                 handler_storages["default"] = built
                 _default._wrapped = built
-            return
-        if self._pending_before is not None:
+                return
+        elif self._pending_before is not None:
             handler_storages.pending = self._pending_before
         for alias, storage in self.storages.items():
             _handler._storages[alias] = storage
@@ -325,6 +384,7 @@ class Swap:
         handler_storages = _handler._storages
         if isinstance(handler_storages, _Storages) and handler_storages.pending is self:
             handler_storages.pending = self._pending_before
+        stop_waiting(self.build)
         for swap in later:
             if swap._pending_before is self:
                 swap._pending_before = self._pending_before

@@ -44,10 +44,13 @@ if TYPE_CHECKING:
 
 __all__ = ["inmemory_operations", "inmemory_storage"]
 
-# (depth, node) of the scopes whose layers a test using fresh storages gets:
-# 1 its module, 2 its class, 3 itself
-_scopes_key = pytest.StashKey[list[tuple[int, "pytest.Item | pytest.Collector"]]]()
-_marked_key = pytest.StashKey[bool]()  # the marker is on the test, its class or module
+# What a test's set-up needs, worked out once at collection: (scopes, marked,
+# records, family). scopes: (depth, node) of the scopes whose layers it gets,
+# 1 its module, 2 its class, 3 itself; marked: the marker is on the test, its
+# class or module; records: it asks for the operations; family: one object
+# per parent node, shared by the tests of one module and class.
+_Plan = tuple[list[tuple[int, "pytest.Item | pytest.Collector"]], bool, bool, "_Family"]
+_plan_key = pytest.StashKey[_Plan]()
 _layers_key = pytest.StashKey["_Layers"]()
 _leaving_key = pytest.StashKey[bool]()  # the node's finalizer leaves its layer
 
@@ -107,53 +110,51 @@ def _autouse(config: pytest.Config) -> bool:
     return bool(config.getoption("inmemorystorage_autouse") or config.getini(AUTOUSE_INI))
 
 
-def _is_mixin_test(item: pytest.Item) -> bool:
-    """Return True for tests of InMemoryStorageMixin classes, which isolate themselves."""
-    return bool(getattr(getattr(item, "cls", None), "_inmemorystorage_mixin", False))
+# (module, class, a mixin's test, the marker on either) of a parent node
+_Family = tuple["pytest.Module | None", "pytest.Class | None", bool, bool]
 
 
-def _uses_storage(item: pytest.Item, autouse: bool) -> bool:
-    if _is_mixin_test(item):
-        return False
-    fixtures = getattr(item, "fixturenames", ())
-    return (
-        autouse
-        or MARKER in fixtures
-        or OPERATIONS_FIXTURE in fixtures
-        or item.get_closest_marker(MARKER) is not None
-    )
+def _family(item: pytest.Item, families: dict[int, _Family]) -> _Family:
+    """Return *item*'s module and class and what they say, found once per parent node."""
+    found = families.get(id(item.parent))
+    if found is None:
+        klass = item.getparent(pytest.Class)
+        # InMemoryStorageMixin classes isolate their tests themselves.
+        mixin = bool(getattr(getattr(klass, "obj", None), "_inmemorystorage_mixin", False))
+        marked = item.parent is not None and item.parent.get_closest_marker(MARKER) is not None
+        found = families[id(item.parent)] = (item.getparent(pytest.Module), klass, mixin, marked)
+    return found
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     autouse = _autouse(config)
-    using = [item for item in items if _uses_storage(item, autouse)]
-    if not using:
-        return
-    _layers(config)
+    families: dict[int, _Family] = {}
+    rows = []  # (item, family, marked, records, uses a fresh storage)
+    for item in items:
+        family = _family(item, families)
+        marked = family[3]
+        for mark in item.own_markers:
+            marked = marked or mark.name == MARKER
+        fixtures = getattr(item, "fixturenames", ())
+        records = OPERATIONS_FIXTURE in fixtures
+        uses = not family[2] and (autouse or marked or records or MARKER in fixtures)
+        rows.append((item, family, marked, records, uses))
     # A module or class holding a test that uses a fresh storage gets one for
     # all its tests, so its fixtures save into it whichever test sets them up.
-    scoped = {
-        node
-        for item in using
-        for node in (item.getparent(pytest.Module), item.getparent(pytest.Class))
-        if node is not None
-    }
-    uses = {id(item) for item in using}
-    for item in items:
-        # Worked out once per item here, not at each set-up.
-        scopes: list[tuple[int, pytest.Item | pytest.Collector]] = [
-            (depth, node)
-            for depth, node in (
-                (1, item.getparent(pytest.Module)),
-                (2, item.getparent(pytest.Class)),
-            )
-            if node is not None and node in scoped
-        ]
-        if id(item) in uses:
+    scoped = {node for row in rows if row[4] for node in row[1][:2] if node is not None}
+    if not any(row[4] for row in rows):
+        return
+    _layers(config)
+    for item, family, marked, records, uses in rows:
+        scopes: list[tuple[int, pytest.Item | pytest.Collector]] = []
+        if family[0] in scoped:
+            scopes.append((1, family[0]))
+        if family[1] in scoped:
+            scopes.append((2, family[1]))
+        if uses:
             scopes.append((3, item))
         if scopes:
-            item.stash[_scopes_key] = scopes
-            item.stash[_marked_key] = item.get_closest_marker(MARKER) is not None
+            item.stash[_plan_key] = (scopes, marked, records and uses, family)
 
 
 def _layers(config: pytest.Config) -> _Layers:
@@ -194,6 +195,15 @@ class _Layers:
         self.failed: set[str] = set()  # node ids of tests that failed (not checked for orphans)
         self.error: Exception | None = None  # a layer that could not be entered
         self._split: Any = None
+        # A test's layer left untouched, still entered, kept for the next test
+        # of its module and class (``spare_for``): entering a fresh one would
+        # give that test the same.
+        self.spare: Layer | None = None
+        self.spare_for: pytest.Item | None = None
+        self.tearing: tuple[pytest.Item, pytest.Item | None] | None = None  # (item, nextitem)
+        self.depths: dict[object, int] = {}  # FixtureDef -> the depth of its scope
+        self.classless = False  # the test being set up is in no class
+        self.settled = False  # its own layer is entered: fixtures set up need nothing more
 
     def layer_of(self, item: pytest.Item) -> Layer | None:
         """Return *item*'s own layer, if it is entered."""
@@ -235,8 +245,12 @@ class _Layers:
     def _enter_due(self, depth: int) -> None:
         while self.due and self.due[0][0] <= depth:
             _depth, node, layer = self.due.pop(0)
-            layer.enter()
+            if layer is self.spare:
+                self.spare = None  # entered for the test before
+            else:
+                layer.enter()
             self.entered.append((node, layer))
+            self.settled = _depth == _FUNCTION
             # Once per node: a layer back from a step out leaves where the one
             # it stands for would have, after the fixtures of its scope.
             if not node.stash.get(_leaving_key, False):
@@ -244,14 +258,48 @@ class _Layers:
                 node.addfinalizer(functools.partial(self._leave, node))
 
     def _leave(self, node: pytest.Item | pytest.Collector) -> None:
-        """Leave *node*'s layer, and forget the one waiting to come back for it."""
+        """Leave *node*'s layer (or keep it for the next test), forget the one due for it."""
         del node.stash[_leaving_key]
-        self.due = [entry for entry in self.due if entry[1] is not node]
+        if self.spare is not None:
+            self._drop_spare()  # it stands above the layer leaving
+        if self.due:
+            self.due = [entry for entry in self.due if entry[1] is not node]
         for entry in self.entered:
             if entry[0] is node:
                 self.entered.remove(entry)
-                entry[1].exit()
+                if self._keeps(node, entry[1]):
+                    self.spare, self.spare_for = entry[1], self.tearing[1]  # type: ignore[index]
+                else:
+                    entry[1].exit()
                 break
+
+    def _keeps(self, node: pytest.Item | pytest.Collector, layer: Layer) -> bool:
+        """Return True if *node*'s layer, left untouched, can be the next test's.
+
+        The next test must be of the same module and class (no finalizer of
+        theirs runs in between), unmarked and not recording, as *node* is.
+        """
+        tearing = self.tearing
+        if tearing is None or tearing[0] is not node or tearing[1] is None:
+            return False
+        plan, after = node.stash.get(_plan_key, None), tearing[1].stash.get(_plan_key, None)
+        return (
+            plan is not None
+            and after is not None
+            and not (plan[1] or plan[2] or after[1] or after[2])
+            and after[3] is plan[3]
+            and after[0][-1][1] is tearing[1]
+            and layer.untouched()
+        )
+
+    def _drop_spare(self) -> None:
+        """Leave the kept layer; a fresh one is due in its place if it was."""
+        spare, self.spare = self.spare, None
+        assert spare is not None
+        spare.exit()
+        for index, (depth, node, layer) in enumerate(self.due):
+            if layer is spare:
+                self.due[index] = (depth, node, self._new(node, True, False))
 
     def _step_out(self) -> None:
         """Leave the entered layers for a session fixture; each comes back, with its files, as due.
@@ -259,6 +307,8 @@ class _Layers:
         A session fixture then saves into the settings' storages whichever
         test asks for it first, as it does when that test is the run's first.
         """
+        if self.spare is not None:
+            self._drop_spare()
         if isinstance(self.entered[-1][0], pytest.Item):
             return  # asked for from the test itself: its storage is in use
         back: list[tuple[int, pytest.Item | pytest.Collector, Layer]] = []
@@ -281,22 +331,23 @@ class _Layers:
         # A module's or class's layer that stepped out for a session fixture
         # and a failed set-up kept from coming back: it comes back now.
         waiting = {id(node): layer for depth, node, layer in self.due if depth < 3}
-        self.due, self.error = [], None
-        scopes = item.stash.get(_scopes_key, None)
-        if scopes is None:
+        self.due, self.error, self.settled = [], None, False
+        plan = item.stash.get(_plan_key, None)
+        if self.spare is not None and (plan is None or self.spare_for is not item):
+            self._drop_spare()
+        if plan is None:
             return  # a test that uses no fresh storage
-        marked = item.stash[_marked_key]
-        records = OPERATIONS_FIXTURE in getattr(item, "fixturenames", ())
-        self.due = [
-            (
-                depth,
-                node,
-                waiting.get(id(node))
-                or self._new(node, depth > 1, marked, record=records and depth == 3),
-            )
-            for depth, node in scopes
-            if not any(n is node for n, _ in self.entered)
-        ]
+        scopes, marked, records, family = plan
+        self.classless = family[1] is None
+        entered = [node for node, _layer in self.entered]
+        for depth, node in scopes:
+            if node in entered:
+                continue
+            layer = self.spare if depth == 3 else None
+            if layer is None:
+                record = records and depth == _FUNCTION
+                layer = waiting.get(id(node)) or self._new(node, depth > 1, marked, record=record)
+            self.due.append((depth, node, layer))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> None:
@@ -305,7 +356,7 @@ class _Layers:
         if error is not None:
             raise error
         if self.due:
-            self._enter_due(3)
+            self._enter_due(_FUNCTION)
         layer = self.layer_of(item)
         if layer is not None and layer.orphan_watch is not None:
             from ._plugin_orphans import check_in_a_cleanup
@@ -313,45 +364,72 @@ class _Layers:
             check_in_a_cleanup(item, layer)
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_teardown(self, item: pytest.Item) -> Iterator[None]:
+    def pytest_runtest_teardown(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Iterator[None]:
         """Check the test's files for orphans before any fixture's teardown touches the rows.
 
         Inside pytest's own teardown, which goes on if the check raises (a
         plain hook's exception would keep pytest from tearing anything down).
         """
         __tracebackhide__ = True
+        if self.spare is not None:
+            self._drop_spare()  # kept for this test, whose set-up stopped before ours
         layer = self.layer_of(item) or self.own.get(item.nodeid)
         error: Exception | None = None
         if layer is not None and layer.orphan_watch is not None and item.nodeid not in self.failed:
             from ._plugin_orphans import check_before_teardown
 
             error = check_before_teardown(item, layer.orphan_watch)
-        yield
+        self.tearing = (item, nextitem)  # for _keeps(), called from the item's finalizer
+        try:
+            yield
+        finally:
+            self.tearing = None
         if error is not None:
             raise error
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> None:
-        if self.entered and fixturedef.scope == "session":
+        if self.settled:
+            return  # a session fixture now is the test's own: it is not stepped out for
+        depth = self.depths.get(fixturedef)
+        if depth is None:
+            depth = self.depths[fixturedef] = _DEPTH.get(fixturedef.scope, 0)
+        if depth == _CLASS and self.classless:
+            # pytest sets a class fixture up for each test that is in no
+            # class: its files are the test's, not its module's for the next.
+            depth = _FUNCTION
+        if depth < _FUNCTION and self.spare is not None:
+            try:
+                self._drop_spare()  # a wider fixture's files go to its scope's layer
+            except Exception as exc:  # raised as the test is called, as below
+                self.due, self.error = [], exc
+        if depth == _SESSION and self.entered:
             try:
                 self._step_out()
             except Exception as exc:  # raised as the test is called, as below
                 self.due, self.error = [], exc
         if self.due:
             try:
-                self._enter_due(_DEPTH.get(fixturedef.scope, 0))
+                self._enter_due(depth)
             except Exception as exc:
                 # Raised as the test is called, not here: pytest's state of
                 # this fixture must not be left half made.
                 self.due, self.error = [], exc
 
+    @pytest.hookimpl
+    def pytest_sessionfinish(self) -> None:
+        """Leave a layer kept for a test that never ran (``-x``, an interrupted run)."""
+        if self.spare is not None:
+            self._drop_spare()
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Export a failed test's files, once, and say where in its report."""
-        if report.failed:
-            self.failed.add(report.nodeid)
-        if not report.failed or report.nodeid in self.dumped:
+        if report.outcome != "failed" or report.nodeid in self.dumped:
             return
+        self.failed.add(report.nodeid)
         layer = self.own.get(report.nodeid)
         if layer is None and self.entered and self.entered[-1][0].nodeid == report.nodeid:
             layer = self.entered[-1][1]
@@ -370,8 +448,10 @@ class _Layers:
                 report.sections.append(("inmemorystorage_fs", message))
 
 
-# A fixture's scope -> the layers entered before it is set up.
-_DEPTH = {"module": 1, "class": 2, "function": 3}
+# A fixture's scope -> the layers entered before it is set up (a session
+# fixture's steps out of them).
+_SESSION, _CLASS, _FUNCTION = -1, 2, 3
+_DEPTH = {"session": _SESSION, "package": 0, "module": 1, "class": _CLASS, "function": _FUNCTION}
 
 
 @pytest.fixture

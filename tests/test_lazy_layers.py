@@ -1,4 +1,4 @@
-"""A layer of the default storage alone makes that storage on first use, and nothing before."""
+"""A layer makes its storages on first use (a lookup, a field's storage read), not before."""
 
 import threading
 from pathlib import Path
@@ -9,6 +9,8 @@ from django.test import override_settings
 
 from inmemorystorage_fs import InMemoryStorage
 from inmemorystorage_fs.testing import INHERIT, Layer, fresh_storage
+from tests.billing.models import Invoice
+from tests.testapp.models import Document
 
 
 def entered(options: dict[str, object] | None = None, base: object = None) -> Layer:
@@ -132,12 +134,97 @@ def test_threads_asking_first_get_one_storage() -> None:
         layer.exit()
 
 
-def test_a_layer_with_more_than_the_default_storage_makes_them_at_once() -> None:
+def test_a_layer_with_more_than_the_default_storage_makes_them_all_on_first_use() -> None:
     layer = entered({"aliases": "__all__"})
     try:
-        assert "default" in layer.named_storages()
+        assert layer.named_storages() == {}
+        private = storages["private"]  # any alias of the scope makes every one of them
+        assert isinstance(private, InMemoryStorage)
+        assert set(layer.named_storages()) == {"default", "private", "exports", "vault"}
+        assert layer.named_storages()["private"] is private
+        assert default_storage._wrapped is layer.storage
     finally:
         layer.exit()
+    assert isinstance(storages["private"], FileSystemStorage)
+
+
+def test_a_field_s_own_storage_read_first_makes_the_layer_s_storages() -> None:
+    pdf = Invoice._meta.get_field("pdf")
+    real = pdf.storage
+    layer = entered({"aliases": "__all__", "fields": True})
+    try:
+        assert layer.named_storages() == {}
+        held = pdf.storage  # read before anything else: the scope is made now
+        assert isinstance(held, InMemoryStorage)
+        assert held is storages["private"] is layer.named_storages()["billing.Invoice.pdf"]
+    finally:
+        layer.exit()
+    assert pdf.storage is real
+
+
+def test_fields_holding_the_default_storage_make_nothing_when_read() -> None:
+    upload = Document._meta.get_field("upload")
+    layer = entered({"aliases": "__all__", "fields": True})
+    try:
+        assert upload.storage is default_storage
+        assert layer.named_storages() == {}
+    finally:
+        layer.exit()
+
+
+def test_an_untouched_layer_of_fields_leaves_them_as_they_were_for_the_next_one() -> None:
+    pdf = Invoice._meta.get_field("pdf")
+    real = pdf.storage
+    untouched = entered({"aliases": "__all__", "fields": True})
+    untouched.exit()
+    assert pdf.storage is real and untouched.named_storages() == {}
+    touched = entered({"aliases": "__all__", "fields": True})
+    try:
+        name = pdf.storage.save("a.pdf", ContentFile(b"%PDF"))
+        assert storages["private"].exists(name)
+    finally:
+        touched.exit()
+    assert pdf.storage is real
+    assert not real.exists(name)
+
+
+def test_a_layer_made_over_an_untouched_wider_one_makes_that_one_first() -> None:
+    pdf = Invoice._meta.get_field("pdf")
+    outer = entered({"aliases": "__all__", "fields": True})
+    try:
+        inner = entered({}, INHERIT)
+        try:
+            # The outer one's field storages are in place: the inner scope is
+            # of the default storage alone, so a field reaches the outer's.
+            assert pdf.storage is outer.named_storages()["billing.Invoice.pdf"]
+            assert storages["default"] is inner.storage is not outer.storage
+        finally:
+            inner.exit()
+        assert storages["default"] is outer.storage
+    finally:
+        outer.exit()
+
+
+def test_override_settings_then_a_field_read_makes_the_fields_but_the_settings_win(
+    tmp_path: Path,
+) -> None:
+    pdf = Invoice._meta.get_field("pdf")
+    real = pdf.storage
+    disk = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    layer = entered({"aliases": "__all__", "fields": True})
+    try:
+        with override_settings(STORAGES=disk, MEDIA_ROOT=str(tmp_path)):
+            held = pdf.storage
+            assert held is layer.named_storages()["billing.Invoice.pdf"]
+            assert isinstance(held, InMemoryStorage) and held.location == real.location
+            name = held.save("a.pdf", ContentFile(b"%PDF"))
+            assert isinstance(storages["default"], FileSystemStorage)
+        assert storages["default"] is layer.storage
+        assert pdf.storage is held and held.exists(name)
+    finally:
+        layer.exit()
+    assert pdf.storage is real and not real.exists(name)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_seeded_layer_makes_its_storage_at_once_with_the_seed_files() -> None:
