@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.core.signals import request_finished
 
-from inmemorystorage_fs import FSStorage, InMemoryStorage
+from tests.helpers import STORAGE_KINDS as STORAGES
 from tests.helpers import files_of
 
 
@@ -30,14 +30,6 @@ class FailingContent(File):
         for _ in range(self.good):
             yield self.chunk
         raise Broken("the upload broke halfway")
-
-
-STORAGES = {
-    "own MemoryFS": lambda tmp_path, **kw: InMemoryStorage(**kw),
-    "persistent": lambda tmp_path, **kw: InMemoryStorage(location="/srv/f", persist=True, **kw),
-    "max_size": lambda tmp_path, **kw: InMemoryStorage(max_size=10**6, **kw),
-    "real folder": lambda tmp_path, **kw: FSStorage(fs=f"osfs://{tmp_path}", **kw),
-}
 
 
 @pytest.mark.parametrize("kind", STORAGES)

@@ -8,8 +8,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from inmemorystorage_fs import FSStorage, InMemoryStorage
+from inmemorystorage_fs import InMemoryStorage
 from inmemorystorage_fs.testing import fresh_storage
+from tests.helpers import STORAGE_KINDS as STORAGES
 from tests.helpers import files_of, needs_aliases
 from tests.testapp.models import Document
 
@@ -46,14 +47,6 @@ def test_the_record_shows_the_injected_failure(client) -> None:  # type: ignore[
     )
     default_storage.assert_saved("documents/row0.csv")
     default_storage.assert_deleted("documents/row0.csv")  # the view's own clean-up
-
-
-STORAGES = {
-    "own MemoryFS": lambda tmp_path, **kw: InMemoryStorage(**kw),
-    "persistent": lambda tmp_path, **kw: InMemoryStorage(location="/srv/f", persist=True, **kw),
-    "max_size": lambda tmp_path, **kw: InMemoryStorage(max_size=10**6, **kw),
-    "real folder": lambda tmp_path, **kw: FSStorage(fs=f"osfs://{tmp_path}", **kw),
-}
 
 
 @pytest.mark.parametrize("kind", STORAGES)
