@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from inmemorystorage_fs import InMemoryStorage
 from inmemorystorage_fs.testing import INHERIT, Layer, fresh_storage
-from tests.billing.models import Invoice
+from tests.helpers import needs_aliases
 from tests.testapp.models import Document
 
 
@@ -134,6 +134,7 @@ def test_threads_asking_first_get_one_storage() -> None:
         layer.exit()
 
 
+@needs_aliases
 def test_a_layer_with_more_than_the_default_storage_makes_them_all_on_first_use() -> None:
     layer = entered({"aliases": "__all__"})
     try:
@@ -148,7 +149,10 @@ def test_a_layer_with_more_than_the_default_storage_makes_them_all_on_first_use(
     assert isinstance(storages["private"], FileSystemStorage)
 
 
+@needs_aliases
 def test_a_field_s_own_storage_read_first_makes_the_layer_s_storages() -> None:
+    from tests.billing.models import Invoice  # installed with STORAGES only
+
     pdf = Invoice._meta.get_field("pdf")
     real = pdf.storage
     layer = entered({"aliases": "__all__", "fields": True})
@@ -172,7 +176,10 @@ def test_fields_holding_the_default_storage_make_nothing_when_read() -> None:
         layer.exit()
 
 
+@needs_aliases
 def test_an_untouched_layer_of_fields_leaves_them_as_they_were_for_the_next_one() -> None:
+    from tests.billing.models import Invoice  # installed with STORAGES only
+
     pdf = Invoice._meta.get_field("pdf")
     real = pdf.storage
     untouched = entered({"aliases": "__all__", "fields": True})
@@ -188,7 +195,10 @@ def test_an_untouched_layer_of_fields_leaves_them_as_they_were_for_the_next_one(
     assert not real.exists(name)
 
 
+@needs_aliases
 def test_a_layer_made_over_an_untouched_wider_one_makes_that_one_first() -> None:
+    from tests.billing.models import Invoice  # installed with STORAGES only
+
     pdf = Invoice._meta.get_field("pdf")
     outer = entered({"aliases": "__all__", "fields": True})
     try:
@@ -205,9 +215,12 @@ def test_a_layer_made_over_an_untouched_wider_one_makes_that_one_first() -> None
         outer.exit()
 
 
+@needs_aliases
 def test_override_settings_then_a_field_read_makes_the_fields_but_the_settings_win(
     tmp_path: Path,
 ) -> None:
+    from tests.billing.models import Invoice  # installed with STORAGES only
+
     pdf = Invoice._meta.get_field("pdf")
     real = pdf.storage
     disk = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
