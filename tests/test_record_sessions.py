@@ -136,6 +136,20 @@ class Recorded(TestCase):
         with self.assertRaises(OSError):  # INMEMORYSTORAGE_TESTING's faults
             default_storage.url("never/x.txt")
 
+    def test_mark_and_diff_say_what_a_call_wrote(self):
+        default_storage.save("kept.txt", ContentFile(b"k"))
+        default_storage.save("gone.txt", ContentFile(b"g"))
+        mark = default_storage.mark()
+        default_storage.save("new.txt", ContentFile(b"n"))
+        default_storage.delete("gone.txt")
+        with default_storage.open("kept.txt", "wb") as handle:
+            handle.write(b"changed")
+        diff = default_storage.diff(mark)
+        self.assertEqual(
+            (diff.added, diff.changed, diff.removed), (["new.txt"], ["kept.txt"], ["gone.txt"])
+        )
+        self.assertEqual(str(diff), "+ new.txt\\n~ kept.txt\\n- gone.txt")
+
     @unittest.skipUnless(os.environ.get("SHOP_FAIL"), "fails on purpose only with SHOP_FAIL")
     def test_x_fails_on_purpose(self):
         storages["private"].save("p.txt", ContentFile(b"p"))
@@ -177,7 +191,7 @@ def shop(tmp_path: Path) -> Path:
 def test_manage_py_test_records_with_the_setting_and_dumps_a_failure(shop: Path) -> None:
     run = manage_test(shop)
     assert run.returncode == 0, run.stderr
-    assert "OK (skipped=1)" in run.stderr
+    assert "Ran 4 tests" in run.stderr and "OK (skipped=1)" in run.stderr
     run = manage_test(shop, "--inmemorystorage-dump", "dumps", env={"SHOP_FAIL": "1"})
     assert run.returncode == 1, run.stderr
     assert "Expected a read matching 'p.txt', found 0" in run.stderr
