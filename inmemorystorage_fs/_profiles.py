@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -35,6 +36,7 @@ __all__ = [
     "REMOTE",
     "Family",
     "Profile",
+    "built",
     "family_of",
     "followed",
     "naming_overrides",
@@ -247,6 +249,18 @@ def profile_for(original: object) -> Profile | None:
     return _READERS[family](original, naming_overrides(type(original)))
 
 
+def built(cls: type, options: dict[str, Any]) -> object:
+    """Return ``cls(**options)``, a backend this package builds, not the project's code.
+
+    django-storages' own deprecation warnings from its constructor (AzureStorage
+    calls ``datetime.utcnow()``, deprecated on Python 3.12) are the package's
+    doing here, so they must not fail a project's run under ``-W error``.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"storages\.")
+        return cls(**options)
+
+
 def followed(backend: object) -> Profile | None:
     """Return the profile of the ``backend`` option: an instance, a class or a dotted path."""
     if backend is None:
@@ -265,7 +279,7 @@ def followed(backend: object) -> Profile | None:
         )
     # A class is built as the project's settings configure it (offline: no
     # backend of these families talks to its service before a file call).
-    original = cls() if isinstance(backend, (str, type)) else backend
+    original = built(cls, {}) if isinstance(backend, (str, type)) else backend
     return profile_for(original)
 
 

@@ -39,7 +39,7 @@ from django.utils.module_loading import import_string
 
 from ._fields import Signature, file_fields, lazy_fields, signature, stop_waiting, wait_for_fields
 from ._fields import label as field_label
-from ._profiles import family_of, replacement_options
+from ._profiles import built, family_of, replacement_options
 from ._scope_options import ALL, RESERVED, TestingOptions, split_options, storage_option_names
 from .storage import InMemoryStorage, is_in_memory
 
@@ -202,7 +202,7 @@ class Swap:
             return None  # unknown: never built here, its constructor may reach out
         try:
             # Known backends build offline (their clients are made on first use).
-            return backend(**options)
+            return built(backend, options)
         except Exception:
             return None  # settings it cannot build with: the plain behaviour
 
