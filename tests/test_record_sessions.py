@@ -2,7 +2,7 @@
 
 import json
 import os
-import sys
+import re
 import textwrap
 from pathlib import Path
 
@@ -192,8 +192,8 @@ def shop(tmp_path: Path) -> Path:
 def test_manage_py_test_records_with_the_setting_and_dumps_a_failure(shop: Path) -> None:
     run = manage_test(shop)
     assert run.returncode == 0, run.stderr
-    ran = 4 if sys.version_info < (3, 12) else 3  # 3.12 stopped counting skipped tests
-    assert f"Ran {ran} tests" in run.stderr and "OK (skipped=1)" in run.stderr
+    # Python versions disagree on whether a skipped test counts as run (3.12.1 does not).
+    assert re.search(r"^Ran [34] tests", run.stderr, re.M) and "OK (skipped=1)" in run.stderr
     run = manage_test(shop, "--inmemorystorage-dump", "dumps", env={"SHOP_FAIL": "1"})
     assert run.returncode == 1, run.stderr
     assert "Expected a read matching 'p.txt', found 0" in run.stderr
