@@ -15,14 +15,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-
-INI = """
-[pytest]
-DJANGO_SETTINGS_MODULE = tests.settings
-filterwarnings = error
-{extra}
-"""
+from tests.test_pytest_plugin import INI, REPO
 
 UPLOADS = """
 from django.core.files.uploadedfile import SimpleUploadedFile
