@@ -2,13 +2,21 @@
 
 import importlib.util
 import json
+import re
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("matrix_report", ROOT / "tools" / "matrix_report.py")
 assert spec and spec.loader
 matrix_report = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(matrix_report)
+spec = importlib.util.spec_from_file_location("run_matrix", ROOT / "tools" / "run_matrix.py")
+assert spec and spec.loader
+run_matrix = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run_matrix)
 
 
 def sessions() -> list[dict[str, object]]:
@@ -74,3 +82,26 @@ def test_table_marks_unsupported_pairs_and_sessions_that_did_not_run():
         ]
     )  # fmt: skip
     assert table.splitlines()[3].split() == ["6.0", "—", "—", "passed", "not", "run"]
+
+
+def test_make_matrix_deals_every_default_session_to_one_process_and_merges_in_nox_order():
+    order = run_matrix.default_sessions([sys.executable, "-m", "nox"])
+    # What nox runs by default is what the record holds: not the 20,000-sequence handles run.
+    assert set(order) == {s["session"] for s in sessions()}
+    hands = run_matrix.deal(order, 2)
+    assert len(hands) == 2 and sorted(hands[0] + hands[1]) == sorted(order)
+    assert run_matrix.deal(order[:1], 4) == [order[:1]]  # no process without a session
+    with pytest.raises(ValueError, match="jobs must be at least 1, not 0"):
+        run_matrix.deal(order, 0)
+
+    def report(hand, result):
+        return {"result": 1, "sessions": [{"name": "tests", "signatures": [n], "result": result}
+                                          for n in hand]}  # fmt: skip
+
+    merged = run_matrix.merge([report(hands[1], "success"), report(hands[0], "success")], order)
+    assert [s["signatures"][0] for s in merged["sessions"]] == order
+    assert merged["result"] == 1
+    failed = run_matrix.merge([report(hands[0], "failed"), report(hands[1], "skipped")], order)
+    assert failed["result"] == 0  # nox's own report says 0 when a session failed
+    with pytest.raises(ValueError, match=re.escape(f"no report holds the sessions {hands[1]}")):
+        run_matrix.merge([report(hands[0], "success")], order)
